@@ -1,0 +1,54 @@
+#pragma once
+// The outcome of running the red-flag rules over one patient message.
+// Pure values: no I/O, safe to copy between threads.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace triage::rules {
+
+// Ordered from least to most urgent so that std::max picks the more urgent one.
+enum class urgency { none = 0, self_care = 1, routine = 2, urgent = 3, emergency = 4 };
+
+std::string_view to_string(urgency u) noexcept;
+std::optional<urgency> urgency_from_string(std::string_view s) noexcept;
+
+// Byte offsets [begin, end) into the original (not normalised) message text.
+struct text_span {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    friend bool operator==(const text_span&, const text_span&) = default;
+};
+
+// One rule that matched somewhere in the message.
+struct finding {
+    std::string rule_id;
+    std::string category;
+    urgency level = urgency::none;
+    bool escalate = false;
+    text_span span;
+    // Context modifiers applied to this match, e.g. "negated". A finding with a modifier that
+    // cancels it is kept in `assessment::suppressed`, never silently dropped, so staff and the
+    // audit trail can see why a rule did not fire.
+    std::vector<std::string> modifiers;
+};
+
+struct assessment {
+    urgency level = urgency::none;
+    bool escalate = false;          // a human is alerted at once
+    std::vector<finding> findings;  // rules that fired, in message order
+    std::vector<finding> suppressed;// rules that matched but were cancelled by context
+    std::string rationale;          // for staff: why, in plain words (never shown to patients)
+    std::string pack_version;       // "core@2026.11.1+clinic@3"
+    // Extra patient-facing advice from fired rules (e.g. a crisis line), per language key.
+    std::vector<std::string> advice_en;
+    std::vector<std::string> advice_es;
+    // True when the engine could not evaluate the message (internal error, budget exceeded).
+    // Callers treat it exactly like an escalation: fail towards a human.
+    bool evaluation_failed = false;
+};
+
+}  // namespace triage::rules
