@@ -1,0 +1,125 @@
+#include "dialog/conversation_state.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+namespace triage::dialog {
+
+namespace json = boost::json;
+
+json::value to_json(const conversation_state& s) {
+    json::object slots;
+    for (const auto& [k, v] : s.slots) slots[k] = v;
+    return json::object{
+        {"flow_id", s.flow_id},
+        {"flow_version", s.flow_version},
+        {"current_state", s.current_state},
+        {"lang", s.lang},
+        {"slots", std::move(slots)},
+        {"retries", s.retries},
+        {"turns", s.turns},
+        {"ended", s.ended},
+        {"highest_urgency", rules::to_string(s.highest_urgency)},
+        {"next_seq", s.next_seq},
+    };
+}
+
+namespace {
+
+using json_error = json::error;
+
+boost::system::error_code make(json_error e) { return json::make_error_code(e); }
+
+const json::value* field(const json::object& o, std::string_view name, boost::system::error_code& ec) {
+    const json::value* v = o.if_contains(name);
+    if (!v && !ec) ec = make(json_error::not_found);
+    return v;
+}
+
+void read_string(const json::object& o, std::string_view name, std::string& out, boost::system::error_code& ec) {
+    const json::value* v = field(o, name, ec);
+    if (!v) return;
+    if (!v->is_string()) {
+        if (!ec) ec = make(json_error::not_string);
+        return;
+    }
+    out = std::string(v->get_string());
+}
+
+// Boost.JSON stores small non-negative numbers as int64 and large ones as uint64; both are fine
+// as long as the value fits. Doubles are rejected: a count is never fractional.
+std::optional<std::uint64_t> unsigned_of(const json::value& v) {
+    if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
+    if (v.is_uint64()) return v.get_uint64();
+    return std::nullopt;
+}
+
+void read_count(const json::object& o, std::string_view name, int& out, boost::system::error_code& ec) {
+    const json::value* v = field(o, name, ec);
+    if (!v) return;
+    auto n = unsigned_of(*v);
+    if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+        if (!ec) ec = make(v->is_number() ? json_error::not_exact : json_error::not_number);
+        return;
+    }
+    out = static_cast<int>(*n);
+}
+
+}  // namespace
+
+boost::system::result<conversation_state> conversation_state_from_json(const json::value& v) {
+    const json::object* o = v.if_object();
+    if (!o) return make(json_error::not_object);
+    static constexpr std::array<std::string_view, 10> known = {
+        "flow_id", "flow_version", "current_state", "lang", "slots",
+        "retries", "turns", "ended", "highest_urgency", "next_seq"};
+    for (const auto& kv : *o)
+        if (std::find(known.begin(), known.end(), kv.key()) == known.end()) return make(json_error::unknown_name);
+
+    conversation_state s;
+    boost::system::error_code ec;
+    read_string(*o, "flow_id", s.flow_id, ec);
+    read_string(*o, "flow_version", s.flow_version, ec);
+    read_string(*o, "current_state", s.current_state, ec);
+    read_string(*o, "lang", s.lang, ec);
+    read_count(*o, "retries", s.retries, ec);
+    read_count(*o, "turns", s.turns, ec);
+    if (const json::value* slots = field(*o, "slots", ec)) {
+        if (!slots->is_object()) {
+            if (!ec) ec = make(json_error::not_object);
+        } else {
+            for (const auto& kv : slots->get_object()) {
+                if (!kv.value().is_string()) {
+                    if (!ec) ec = make(json_error::not_string);
+                    break;
+                }
+                s.slots.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+            }
+        }
+    }
+    if (const json::value* ended = field(*o, "ended", ec)) {
+        if (ended->is_bool()) s.ended = ended->get_bool();
+        else if (!ec) ec = make(json_error::not_bool);
+    }
+    std::string urgency;
+    read_string(*o, "highest_urgency", urgency, ec);
+    if (!ec) {
+        auto u = rules::urgency_from_string(urgency);
+        if (!u) return make(json_error::unknown_name);
+        s.highest_urgency = *u;
+    }
+    if (const json::value* seq = field(*o, "next_seq", ec)) {
+        auto n = unsigned_of(*seq);
+        if (n && *n >= 1) s.next_seq = *n;
+        else if (!ec) ec = make(seq->is_number() ? json_error::not_exact : json_error::not_number);
+    }
+    if (ec) return ec;
+    return s;
+}
+
+}  // namespace triage::dialog

@@ -1,0 +1,37 @@
+#pragma once
+// Everything the engine needs to continue a conversation. Serialisable to JSON so that any
+// server instance can pick it up from the session store (sealed there: slots hold PHI).
+
+#include "triage-rules/assessment.hpp"
+
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace triage::dialog {
+
+struct conversation_state {
+    std::string flow_id;
+    std::string flow_version;
+    std::string current_state;   // id of the state waiting for the patient's input
+    std::string lang = "en";     // "en" or "es"
+    std::map<std::string, std::string> slots;  // slot name -> value (PHI)
+    int retries = 0;             // failed attempts to answer the current state
+    int turns = 0;               // patient messages processed
+    bool ended = false;
+    rules::urgency highest_urgency = rules::urgency::none;
+    std::uint64_t next_seq = 1;  // next transcript sequence number (owned by the server)
+
+    friend bool operator==(const conversation_state&, const conversation_state&) = default;
+};
+
+boost::json::value to_json(const conversation_state& s);
+// Rejects missing or wrong-typed fields instead of guessing. Errors are boost::json::error codes:
+// not_object, not_found (missing field), not_string, not_bool, not_number, not_exact (negative,
+// fractional or out of range; next_seq below 1), unknown_name (unknown field or urgency name).
+boost::system::result<conversation_state> conversation_state_from_json(const boost::json::value& v);
+
+}  // namespace triage::dialog

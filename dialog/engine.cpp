@@ -1,0 +1,329 @@
+#include "dialog/engine.hpp"
+
+#include "dialog/answer.hpp"
+#include "dialog/text.hpp"
+
+#include <algorithm>
+
+namespace triage::dialog {
+
+namespace {
+
+// Built-in texts for what the engine itself must say. Clinic wording lives in the flow; these only
+// cover re-asking and the last-resort reply when the flow itself cannot be followed.
+struct builtin_texts {
+    const char* sorry;
+    const char* hint_yes_no;
+    const char* hint_choice;
+    const char* hint_date;
+    const char* hint_phone;
+    const char* hint_text;
+    const char* yes;
+    const char* no;
+    const char* internal_error;  // {emergency_number} is substituted when the flow defines it
+};
+
+constexpr builtin_texts english = {
+    "Sorry, I didn't get that.",
+    "Please answer yes or no.",
+    "Please tap one of the options.",
+    "Please write a date, for example \"tomorrow\" or 03/14/2026.",
+    "Please write your phone number using digits, for example 555 010 0123.",
+    "Please write a few words.",
+    "Yes",
+    "No",
+    "Something went wrong on our side. We have alerted the clinic staff. If this is an emergency, call "
+    "{emergency_number} now.",
+};
+constexpr builtin_texts spanish = {
+    "Perdone, no le entendí.",
+    "Por favor, responda sí o no.",
+    "Por favor, toque una de las opciones.",
+    "Por favor, escriba una fecha, por ejemplo \"mañana\" o 03/14/2026.",
+    "Por favor, escriba su número de teléfono con cifras, por ejemplo 555 010 0123.",
+    "Por favor, escriba unas palabras.",
+    "Sí",
+    "No",
+    "Algo salió mal de nuestro lado. Hemos avisado al personal de la clínica. Si es una emergencia, llame al "
+    "{emergency_number} ahora.",
+};
+
+const builtin_texts& builtin(const std::string& lang) { return lang == "es" ? spanish : english; }
+
+// After two answers the engine cannot read, a person takes over rather than a third "sorry".
+constexpr int max_retries = 2;
+
+struct eval_context {
+    std::string_view intent;
+    rules::urgency urgency = rules::urgency::none;
+    const std::string* answer = nullptr;
+    const std::map<std::string, std::string>* slots = nullptr;
+};
+
+bool holds(const condition& c, const eval_context& x) {
+    if (c.intent && *c.intent != x.intent) return false;
+    if (c.urgency_at_least && x.urgency < *c.urgency_at_least) return false;
+    if (c.answer && (!x.answer || text::fold(*c.answer) != text::fold(*x.answer))) return false;
+    if (c.slot_equals) {
+        auto it = x.slots->find(c.slot_equals->first);
+        if (it == x.slots->end() || text::fold(it->second) != text::fold(c.slot_equals->second)) return false;
+    }
+    return true;
+}
+
+const transition* first_match(const std::vector<transition>& ts, const eval_context& x) {
+    for (const auto& t : ts)
+        if (holds(t.when, x)) return &t;
+    return nullptr;
+}
+
+// One call of advance(): the step being built and what the current message told us.
+class turn {
+public:
+    turn(const flow& f, const conversation_state& s) : f_(f) { out_.state = s; }
+
+    step& out() { return out_; }
+    const flow& definition() const { return f_; }
+    eval_context context(const std::string* answer) const {
+        return {intent_, urgency_, answer, &out_.state.slots};
+    }
+    void set_message(std::string_view intent, rules::urgency u) {
+        intent_ = intent;
+        urgency_ = u;
+    }
+
+    std::string pick(const translations& t) const {
+        for (const std::string* lang : {&out_.state.lang, &english_code_})
+            if (auto it = t.find(*lang); it != t.end()) return it->second;
+        for (const auto& lang : f_.languages)
+            if (auto it = t.find(lang); it != t.end()) return it->second;
+        return t.empty() ? std::string() : t.begin()->second;
+    }
+
+    // {name} from the flow's vars, else from the slots; unknown names stay as written (the loader
+    // rejects them, so this only happens with flows built in code).
+    std::string substitute(const std::string& s) const {
+        std::string out;
+        std::size_t from = 0;
+        for (const auto& p : text::placeholders(s)) {
+            out.append(s, from, p.begin - from);
+            if (auto v = f_.vars.find(p.name); v != f_.vars.end()) out += v->second;
+            else if (auto sl = out_.state.slots.find(p.name); sl != out_.state.slots.end()) out += sl->second;
+            else out.append(s, p.begin, p.end - p.begin);
+            from = p.end;
+        }
+        out.append(s, from, std::string::npos);
+        return out;
+    }
+
+    std::vector<quick_reply> quick_replies(const flow_state& s) const {
+        std::vector<quick_reply> out;
+        if (s.input == input_kind::choice)
+            for (const auto& c : s.choices) out.push_back({substitute(pick(c.label)), c.value});
+        if (s.input == input_kind::yes_no) {
+            const auto& b = builtin(out_.state.lang);
+            out.push_back({b.yes, "yes"});
+            out.push_back({b.no, "no"});
+        }
+        return out;
+    }
+
+    void say(const flow_state& s, std::string prefix = {}) {
+        std::string prompt = substitute(pick(s.say));
+        std::string body = prefix.empty() ? prompt : prompt.empty() ? prefix : prefix + " " + prompt;
+        if (body.empty()) return;  // routing states speak through the states they lead to
+        out_.replies.push_back({std::move(body), quick_replies(s), s.id});
+    }
+
+    // At most one action of each kind per step; the first says why the step happened, so it wins.
+    void act(action_kind kind, const std::string& reason) {
+        for (const auto& a : out_.actions)
+            if (a.kind == kind) return;
+        out_.actions.push_back({kind, reason, out_.state.highest_urgency});
+    }
+    bool has_action(action_kind kind) const {
+        return std::any_of(out_.actions.begin(), out_.actions.end(), [&](const action& a) { return a.kind == kind; });
+    }
+
+    // Enters `target` and keeps following input-less states until one waits for the patient or
+    // closes. `caused` means the caller already added the escalate/handoff action that explains
+    // this move, so the first state's own escalate/handoff actions would only duplicate it.
+    void run_from(std::string target, bool caused = false) {
+        for (bool first = true;; first = false) {
+            if (++entered_ > max_states_per_step) return fail();
+            const flow_state* s = f_.find(target);
+            if (!s) return fail();
+            out_.state.current_state = s->id;
+            out_.state.retries = 0;
+            say(*s);
+            for (const auto& a : s->actions) {
+                bool alert = a.kind == action_kind::escalate || a.kind == action_kind::handoff;
+                if (!(first && caused && alert)) act(a.kind, a.reason);
+            }
+            if (s->close) {
+                out_.state.ended = true;
+                return;
+            }
+            if (s->input != input_kind::none) return;
+            const transition* t = first_match(s->next, context(nullptr));
+            if (!t) return fail();
+            target = t->target;
+        }
+    }
+
+    // The flow cannot be followed: alert staff and go to the fallback state. If even that fails,
+    // say the built-in safe reply and end, so the patient is never left without an answer.
+    void fail() {
+        act(action_kind::escalate, "internal_error");
+        if (!failing_) {
+            failing_ = true;
+            entered_ = 0;
+            return run_from(f_.fallback_state, true);
+        }
+        last_resort();
+    }
+
+    void last_resort() {
+        std::string msg = builtin(out_.state.lang).internal_error;
+        auto v = f_.vars.find("emergency_number");
+        auto p = text::placeholders(msg);
+        if (!p.empty()) msg.replace(p[0].begin, p[0].end - p[0].begin, v != f_.vars.end() ? v->second : "911");
+        out_.replies.push_back({std::move(msg), {}, out_.state.current_state});
+        out_.state.current_state = f_.fallback_state;
+        out_.state.ended = true;
+    }
+
+    void reprompt(const flow_state& s) {
+        const auto& b = builtin(out_.state.lang);
+        const char* hint = b.hint_text;
+        switch (s.input) {
+        case input_kind::yes_no: hint = b.hint_yes_no; break;
+        case input_kind::choice: hint = b.hint_choice; break;
+        case input_kind::date: hint = b.hint_date; break;
+        case input_kind::phone: hint = b.hint_phone; break;
+        default: break;
+        }
+        say(s, std::string(b.sorry) + " " + hint);
+    }
+
+private:
+    const flow& f_;
+    step out_;
+    std::string_view intent_;
+    rules::urgency urgency_ = rules::urgency::none;
+    int entered_ = 0;
+    bool failing_ = false;
+    const std::string english_code_ = "en";
+};
+
+std::string supported_language(const flow& f, const std::string& wanted, const std::string& current) {
+    for (const std::string* l : {&wanted, &current})
+        if (std::find(f.languages.begin(), f.languages.end(), *l) != f.languages.end()) return *l;
+    return f.languages.empty() ? current : f.languages.front();
+}
+
+void on_started(turn& t, const conversation_started& e) {
+    auto& st = t.out().state;
+    st.flow_id = t.definition().id;
+    st.flow_version = t.definition().version;
+    st.lang = supported_language(t.definition(), e.lang, st.lang);
+    st.ended = false;
+    t.run_from(t.definition().start);
+}
+
+void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::time_point now) {
+    auto& st = t.out().state;
+    if (st.ended) return;  // the server answers conversation_ended; nothing to say or change
+    ++st.turns;
+    st.highest_urgency = std::max(st.highest_urgency, e.assessment.level);
+    t.set_message(e.intent.intent, e.assessment.level);
+
+    auto lang = language_request(e.text);
+    if (lang) st.lang = supported_language(t.definition(), *lang, st.lang);
+
+    if (e.assessment.evaluation_failed) {
+        // Urgency is unknown, so no condition on it can be trusted: a person takes over.
+        t.act(action_kind::escalate, "evaluation_failed");
+        return t.run_from(t.definition().fallback_state, true);
+    }
+    const flow_state* cur = t.definition().find(st.current_state);
+    if (!cur) return t.fail();
+
+    std::optional<std::string> answer = interpret_answer(*cur, e.text, e.intent.intent, now);
+    if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr)))
+        return t.run_from(i->target);
+    // "español": the same question again, in the new language. A free-text state would otherwise
+    // take the word itself as the answer.
+    if (lang && (!answer || cur->input == input_kind::free_text)) return t.say(*cur);
+
+    if (cur->input == input_kind::none) {
+        // Only a state saved by an older version of the flow can wait here; carry on from it.
+        const transition* n = first_match(cur->next, t.context(nullptr));
+        return n ? t.run_from(n->target) : t.fail();
+    }
+    if (answer) {
+        std::optional<std::string> previous;
+        if (!cur->slot.empty()) {
+            if (auto it = st.slots.find(cur->slot); it != st.slots.end()) previous = it->second;
+            st.slots[cur->slot] = *answer;
+        }
+        if (const transition* n = first_match(cur->next, t.context(&*answer))) return t.run_from(n->target);
+        // No transition wants this answer: undo it and ask again like any other unreadable reply.
+        if (!cur->slot.empty()) {
+            if (previous) st.slots[cur->slot] = *previous;
+            else st.slots.erase(cur->slot);
+        }
+    }
+    if (++st.retries >= max_retries) {
+        t.act(action_kind::handoff, "no_understanding");
+        return t.run_from(t.definition().fallback_state, true);
+    }
+    t.reprompt(*cur);
+}
+
+// Rule advice (a crisis line, say) goes right after the first reply, which for a red flag is the
+// safety instruction, so the two are read together.
+void add_advice(turn& t, const rules::assessment& a) {
+    const auto& lines = t.out().state.lang == "es" && !a.advice_es.empty() ? a.advice_es : a.advice_en;
+    if (lines.empty()) return;
+    auto& replies = t.out().replies;
+    auto pos = replies.empty() ? replies.end() : replies.begin() + 1;
+    for (const auto& line : lines) {
+        pos = replies.insert(pos, bot_reply{line, {}, t.out().state.current_state});
+        ++pos;
+    }
+}
+
+}  // namespace
+
+step advance(const flow& f, const conversation_state& state, const event& e, std::chrono::system_clock::time_point now) {
+    try {
+        turn t(f, state);
+        if (auto* started = std::get_if<conversation_started>(&e)) {
+            on_started(t, *started);
+        } else if (auto* said = std::get_if<patient_said>(&e); said && !state.ended) {
+            on_patient_said(t, *said, now);
+            // The rules asked for a person even if the flow's interrupts did not route there.
+            if (said->assessment.escalate && !t.has_action(action_kind::escalate)) t.act(action_kind::escalate, "red_flag");
+            add_advice(t, said->assessment);
+        }
+        return std::move(t.out());
+    } catch (...) {
+    }
+    // Anything thrown above (a flow built in code with broken invariants, allocation failure):
+    // the same answer as an unknown state, built as simply as possible.
+    try {
+        turn t(f, state);
+        if (auto* said = std::get_if<patient_said>(&e); said && !state.ended) {
+            ++t.out().state.turns;
+            t.out().state.highest_urgency = std::max(state.highest_urgency, said->assessment.level);
+        }
+        t.act(action_kind::escalate, "internal_error");
+        t.last_resort();
+        return std::move(t.out());
+    } catch (...) {
+        return step{};
+    }
+}
+
+}  // namespace triage::dialog

@@ -1,0 +1,61 @@
+#pragma once
+// The conversation state machine: a pure function of (flow, state, event, now).
+// The server carries out the returned actions and may feed their outcomes back as events.
+
+#include "dialog/conversation_state.hpp"
+#include "dialog/flow.hpp"
+#include "dialog/intent.hpp"
+#include "triage-rules/assessment.hpp"
+
+#include <chrono>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace triage::dialog {
+
+struct quick_reply {
+    std::string label;  // shown to the patient
+    std::string value;  // sent back as the message text when tapped
+    friend bool operator==(const quick_reply&, const quick_reply&) = default;
+};
+
+struct bot_reply {
+    std::string text;
+    std::vector<quick_reply> quick_replies;
+    std::string state;  // flow state that produced it
+};
+
+struct action {
+    action_kind kind = action_kind::escalate;
+    std::string reason;
+    rules::urgency level = rules::urgency::none;
+};
+
+// Events
+struct conversation_started { std::string lang = "en"; };
+struct patient_said {
+    std::string text;
+    rules::assessment assessment;
+    intent_guess intent;
+};
+using event = std::variant<conversation_started, patient_said>;
+
+struct step {
+    conversation_state state;
+    std::vector<bot_reply> replies;
+    std::vector<action> actions;
+};
+
+// Never throws. If the flow cannot be followed (unknown state in `state`, step budget exceeded),
+// the result goes to the flow's fallback state and carries an escalate action.
+// Pure: the same arguments give the same step, on any thread. `now` is only used to read relative
+// dates ("tomorrow", in UTC). An ended conversation is returned unchanged with no replies. The
+// order of evaluation (interrupts, answers, retries, rule escalations) is in docs/flows.md.
+step advance(const flow& f, const conversation_state& state, const event& e,
+             std::chrono::system_clock::time_point now);
+
+// Maximum number of states entered in one step without waiting for input (cycle guard).
+inline constexpr int max_states_per_step = 50;
+
+}  // namespace triage::dialog

@@ -1,0 +1,79 @@
+#pragma once
+// The in-memory model of a clinic's dialog flow (authoring format: docs/flows.md).
+
+#include "triage-rules/assessment.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace triage::dialog {
+
+enum class input_kind { none, free_text, choice, yes_no, date, phone };
+enum class action_kind { escalate, request_booking, handoff, close };
+
+using translations = std::map<std::string, std::string>;  // language -> text
+
+struct choice_option {
+    std::string value;     // what the answer is stored as, e.g. "book"
+    translations label;    // shown on the quick-reply button
+    std::vector<std::string> synonyms;  // extra words a patient may type instead (any language)
+    // Classifier intents that also select this option when the patient types free text
+    // ("I need to move my visit" -> reschedule_appointment). An intent equal to `value` always does.
+    std::vector<std::string> intents;
+};
+
+// All set members must hold for the condition to match; an empty condition always matches.
+// `urgency_at_least` compares with the rules' level for the message being processed (not the
+// conversation's highest); `answer` is the interpreted answer to the current state and is
+// compared after text::fold on both sides.
+struct condition {
+    std::optional<std::string> intent;
+    std::optional<rules::urgency> urgency_at_least;
+    std::optional<std::string> answer;
+    std::optional<std::pair<std::string, std::string>> slot_equals;  // name, value
+};
+
+struct transition {
+    condition when;
+    std::string target;
+    int line = 0;  // where it was written, for diagnostics
+    int column = 0;  // of the `to` value, 1-based; 0 when built in code
+};
+
+struct flow_action {
+    action_kind kind = action_kind::escalate;
+    std::string reason;
+};
+
+struct flow_state {
+    std::string id;
+    translations say;            // prompt, may contain {var} placeholders from flow::vars
+    input_kind input = input_kind::none;
+    std::string slot;            // where the answer is stored (optional)
+    std::vector<choice_option> choices;
+    std::vector<flow_action> actions;
+    std::vector<transition> next;
+    bool close = false;          // the conversation ends after this state's prompt
+    int line = 0;                // of the state id, 1-based; 0 when built in code
+    int column = 0;
+};
+
+struct flow {
+    std::string id;
+    std::string version;
+    std::vector<std::string> languages;   // every prompt must exist in each
+    std::string start;
+    std::map<std::string, std::string> vars;
+    // Checked on every patient message before the current state's own transitions, so that
+    // "talk to a person" and red flags work at any point.
+    std::vector<transition> interrupts;
+    std::vector<flow_state> states;       // in file order
+    // Where the engine goes when something cannot be evaluated (fail towards a human).
+    std::string fallback_state;
+
+    const flow_state* find(const std::string& state_id) const;
+};
+
+}  // namespace triage::dialog

@@ -1,0 +1,46 @@
+#pragma once
+// What the patient wants, as proposed by a classifier. The flow routes on it; the rules'
+// urgency always takes precedence.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace triage::dialog {
+
+struct intent_guess {
+    std::string intent = "other";
+    double confidence = 0.0;  // 0..1
+};
+
+// runs on: any thread; implementations are immutable after construction.
+class intent_classifier {
+public:
+    virtual ~intent_classifier() = default;
+    virtual intent_guess classify(std::string_view text) const = 0;
+    virtual std::string version() const = 0;
+};
+
+// A keyword matcher, loaded from YAML text (dialog/intents.yaml), standing in until the trained
+// model lands. Returns "other" with confidence 0 when nothing matches.
+struct keyword_intents_load_result;
+class keyword_intent_classifier final : public intent_classifier {
+public:
+    struct keyword_set { std::string intent; std::vector<std::string> phrases; };
+    explicit keyword_intent_classifier(std::vector<keyword_set> sets, std::string version);
+    intent_guess classify(std::string_view text) const override;
+    std::string version() const override { return version_; }
+
+private:
+    std::vector<keyword_set> sets_;  // phrases are stored normalised
+    std::string version_;
+};
+
+struct keyword_intents_load_result {
+    std::unique_ptr<keyword_intent_classifier> classifier;
+    std::vector<std::string> errors;  // "file:line:col: message"
+};
+keyword_intents_load_result load_keyword_intents(std::string_view yaml_text, std::string_view file_name);
+
+}  // namespace triage::dialog

@@ -1,0 +1,384 @@
+#include "dialog/engine.hpp"
+
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace triage::dialog {
+namespace {
+
+using rules::urgency;
+using testing::at_state;
+using testing::default_flow;
+using testing::fixed_now;
+using testing::said;
+
+step run(const conversation_state& s, const event& e, const flow& f = default_flow()) {
+    return advance(f, s, e, fixed_now());
+}
+
+std::vector<std::pair<action_kind, std::string>> actions_of(const step& st) {
+    std::vector<std::pair<action_kind, std::string>> out;
+    for (const auto& a : st.actions) out.emplace_back(a.kind, a.reason);
+    return out;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+TEST(Engine, StartEmitsTheWelcomeWithYesNoQuickReplies) {
+    auto st = run(conversation_state{}, conversation_started{"en"});
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].state, "welcome");
+    EXPECT_EQ(st.replies[0].text,
+              "Hi, I'm the Demo Family Clinic virtual assistant. I'm an automated assistant, not a doctor or nurse. If "
+              "this is an emergency, call 911. I can help with symptoms, visits and questions, and our staff may read "
+              "this chat. Would you like to continue?");
+    EXPECT_EQ(st.replies[0].quick_replies, (std::vector<quick_reply>{{"Yes", "yes"}, {"No", "no"}}));
+    EXPECT_TRUE(st.actions.empty());
+    EXPECT_EQ(st.state.current_state, "welcome");
+    EXPECT_EQ(st.state.flow_id, "default");
+    EXPECT_EQ(st.state.flow_version, "1");
+    EXPECT_EQ(st.state.turns, 0);
+    EXPECT_FALSE(st.state.ended);
+}
+
+TEST(Engine, StartInSpanishAndUnsupportedLanguage) {
+    auto es = run(conversation_state{}, conversation_started{"es"});
+    ASSERT_EQ(es.replies.size(), 1u);
+    EXPECT_TRUE(contains(es.replies[0].text, "Soy un asistente automático, no un médico ni un enfermero."));
+    EXPECT_EQ(es.replies[0].quick_replies, (std::vector<quick_reply>{{"Sí", "yes"}, {"No", "no"}}));
+    EXPECT_EQ(es.state.lang, "es");
+    auto fr = run(conversation_state{}, conversation_started{"fr"});
+    EXPECT_EQ(fr.state.lang, "en");
+    EXPECT_TRUE(contains(fr.replies[0].text, "automated assistant"));
+}
+
+TEST(Engine, ConsentLeadsToTheReasonChoices) {
+    auto st = run(at_state("welcome"), said("Yes please"));
+    EXPECT_EQ(st.state.current_state, "reason");
+    EXPECT_EQ(st.state.slots.at("consent"), "yes");
+    EXPECT_EQ(st.state.turns, 1);
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "How can I help you today? Tap an option or tell me in your own words.");
+    EXPECT_EQ(st.replies[0].quick_replies,
+              (std::vector<quick_reply>{{"I have symptoms", "symptoms"}, {"Book a visit", "book"},
+                                        {"Change or cancel a visit", "change"}, {"Prescription refill", "refill"},
+                                        {"Test results", "results"}, {"Billing", "billing"},
+                                        {"Opening hours", "hours"}, {"Talk to a person", "person"}}));
+}
+
+TEST(Engine, NoConsentCloses) {
+    auto st = run(at_state("welcome"), said("no"));
+    EXPECT_EQ(st.state.current_state, "no_consent");
+    EXPECT_TRUE(st.state.ended);
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "That's okay. If you need help, call us at (555) 010-0100. If this is an emergency, call 911.");
+}
+
+TEST(Engine, ChoiceByLabelSynonymSpanishLabelAndIntent) {
+    EXPECT_EQ(run(at_state("reason"), said("Book a visit")).state.current_state, "booking_type");
+    EXPECT_EQ(run(at_state("reason"), said("cita")).state.current_state, "booking_type");
+    EXPECT_EQ(run(at_state("reason"), said("Pedir una cita")).state.current_state, "booking_type");
+    EXPECT_EQ(run(at_state("reason"), said("Renovar una receta")).state.current_state, "refill_medication");
+    auto by_intent = run(at_state("reason"), said("I need to move my appointment", urgency::none, "reschedule_appointment"));
+    EXPECT_EQ(by_intent.state.current_state, "change_phone");
+    EXPECT_EQ(by_intent.state.slots.at("reason"), "change");
+}
+
+TEST(Engine, TypedSymptomsAreRoutedOnTheirUrgencyAtOnce) {
+    auto st = run(at_state("reason"), said("I have had a sore throat for a week", urgency::routine, "symptom_report"));
+    EXPECT_EQ(st.state.current_state, "routine_offer");
+    EXPECT_EQ(st.state.highest_urgency, urgency::routine);
+    // Tapped (no urgency yet): ask for a description first.
+    EXPECT_EQ(run(at_state("reason"), said("symptoms")).state.current_state, "symptoms_describe");
+}
+
+TEST(Engine, UrgentSymptomsAskForAPhoneAndAlertStaff) {
+    auto st = run(at_state("symptoms_describe"), said("high fever and a stiff neck since this morning", urgency::urgent,
+                                                       "symptom_report"));
+    EXPECT_EQ(st.state.current_state, "urgent_phone");
+    EXPECT_EQ(st.state.slots.at("symptoms"), "high fever and a stiff neck since this morning");
+    ASSERT_EQ(st.actions.size(), 1u);
+    EXPECT_EQ(st.actions[0].kind, action_kind::escalate);
+    EXPECT_EQ(st.actions[0].reason, "same_day_callback");
+    EXPECT_EQ(st.actions[0].level, urgency::urgent);
+    auto confirm = run(st.state, said("555 010 0123"));
+    EXPECT_EQ(confirm.state.current_state, "anything_else");
+    ASSERT_EQ(confirm.replies.size(), 2u);
+    EXPECT_EQ(confirm.replies[0].text, "Thank you. A nurse will call you today at 5550100123. If you feel worse before then, call 911.");
+    EXPECT_TRUE(confirm.actions.empty());
+}
+
+TEST(Engine, SelfCareAndUnsureRoutes) {
+    auto care = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    ASSERT_EQ(care.replies.size(), 2u);
+    EXPECT_EQ(care.replies[0].state, "self_care_advice");
+    EXPECT_EQ(care.state.current_state, "anything_else");
+    auto unsure = run(at_state("symptoms_describe"), said("something odd", urgency::none));
+    EXPECT_EQ(unsure.state.current_state, "symptoms_unsure");
+}
+
+TEST(Engine, DateAndPhoneAnswersFillSlotsAndRequestTheBooking) {
+    auto date = run(at_state("booking_date"), said("tomorrow"));
+    EXPECT_EQ(date.state.current_state, "booking_phone");
+    EXPECT_EQ(date.state.slots.at("preferred_date"), "2026-03-11");
+    auto phone = run(date.state, said("(555) 010-0123"));
+    EXPECT_EQ(phone.state.slots.at("callback_phone"), "5550100123");
+    EXPECT_EQ(phone.state.current_state, "anything_else");
+    ASSERT_EQ(phone.replies.size(), 2u);
+    EXPECT_EQ(phone.replies[0].text,
+              "Thank you. I've sent your request for 2026-03-11. Our staff will call you at 5550100123 to confirm the "
+              "time. Your visit is not booked until they confirm.");
+    EXPECT_EQ(phone.replies[1].text, "Is there anything else I can help you with?");
+    EXPECT_EQ(actions_of(phone), (std::vector<std::pair<action_kind, std::string>>{{action_kind::request_booking, "new_visit"}}));
+}
+
+TEST(Engine, TwoUnreadableAnswersHandOffToAPerson) {
+    auto first = run(at_state("booking_date"), said("whenever"));
+    EXPECT_EQ(first.state.current_state, "booking_date");
+    EXPECT_EQ(first.state.retries, 1);
+    EXPECT_TRUE(first.actions.empty());
+    EXPECT_FALSE(first.state.slots.count("preferred_date"));
+    ASSERT_EQ(first.replies.size(), 1u);
+    EXPECT_EQ(first.replies[0].text,
+              "Sorry, I didn't get that. Please write a date, for example \"tomorrow\" or 03/14/2026. What day would "
+              "you prefer? You can write a date like 03/14/2026, or \"tomorrow\".");
+
+    auto second = run(first.state, said("no idea"));
+    EXPECT_EQ(second.state.current_state, "handoff");
+    EXPECT_TRUE(second.state.ended);
+    EXPECT_EQ(second.state.retries, 0);
+    // The reason says why; the handoff state's own action would only duplicate it.
+    EXPECT_EQ(actions_of(second), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "no_understanding"}}));
+    ASSERT_EQ(second.replies.size(), 1u);
+    EXPECT_TRUE(contains(second.replies[0].text, "I've passed your conversation to our staff"));
+}
+
+TEST(Engine, AValidAnswerResetsRetries) {
+    auto first = run(at_state("booking_phone"), said("call me"));
+    EXPECT_EQ(first.state.retries, 1);
+    EXPECT_TRUE(contains(first.replies[0].text, "Please write your phone number using digits"));
+    auto second = run(first.state, said("555-010-0123"));
+    EXPECT_EQ(second.state.retries, 0);
+    EXPECT_EQ(second.state.current_state, "anything_else");
+}
+
+TEST(Engine, EmergencyInterruptsEveryWaitingState) {
+    for (const auto& s : default_flow().states) {
+        if (s.input == input_kind::none) continue;
+        auto st = run(at_state(s.id), said("crushing chest pain", urgency::emergency, "symptom_report", true));
+        ASSERT_FALSE(st.replies.empty()) << s.id;
+        EXPECT_EQ(st.replies[0].text,
+                  "This may be an emergency. Call 911 now or go to the nearest emergency department. Do not drive yourself.")
+            << s.id;
+        EXPECT_EQ(st.replies[0].state, "emergency");
+        EXPECT_EQ(st.state.current_state, "after_emergency") << s.id;
+        EXPECT_EQ(st.state.highest_urgency, urgency::emergency);
+        ASSERT_EQ(st.actions.size(), 1u) << s.id;
+        EXPECT_EQ(st.actions[0].kind, action_kind::escalate);
+        EXPECT_EQ(st.actions[0].reason, "red_flag");
+        EXPECT_EQ(st.actions[0].level, urgency::emergency);
+        EXPECT_FALSE(st.state.ended);
+    }
+}
+
+TEST(Engine, EveryMessageGetsAnAnswer) {
+    // STYLE T5: whatever the patient writes, in whatever state, the patient is never left
+    // without a reply, and an emergency always produces the escalation.
+    const std::string texts[] = {"", "   ", "\xF0\x9F\x99\x82", std::string("\xff\xfe\x00", 3), std::string(2000, 'a'),
+                                 "yes", "no", "1", "99", "tomorrow", "555 010 0123", "español", "{clinic_name}"};
+    for (const auto& s : default_flow().states) {
+        if (s.input == input_kind::none) continue;
+        for (const auto& lang : {"en", "es"})
+            for (const auto& text : texts)
+                for (auto level : {urgency::none, urgency::self_care, urgency::routine, urgency::urgent, urgency::emergency}) {
+                    auto st = run(at_state(s.id, lang), said(text, level, "other", level == urgency::emergency));
+                    EXPECT_FALSE(st.replies.empty()) << s.id << " / " << text;
+                    for (const auto& r : st.replies) EXPECT_FALSE(r.text.empty()) << s.id;
+                    if (level == urgency::emergency) {
+                        EXPECT_EQ(st.state.current_state, "after_emergency") << s.id;
+                    }
+                }
+    }
+}
+
+TEST(Engine, EmergencyInSpanish) {
+    auto st = run(at_state("booking_type", "es"), said("no puedo respirar", urgency::emergency, "symptom_report", true));
+    ASSERT_EQ(st.replies.size(), 2u);
+    EXPECT_EQ(st.replies[0].text,
+              "Esto puede ser una emergencia. Llame al 911 ahora o vaya a la sala de emergencias más cercana. No maneje usted.");
+}
+
+TEST(Engine, SpeakToHumanInterrupt) {
+    auto st = run(at_state("booking_date"), said("can I talk to a real person", urgency::none, "speak_to_human"));
+    EXPECT_EQ(st.state.current_state, "handoff");
+    EXPECT_TRUE(st.state.ended);
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "patient_request"}}));
+}
+
+TEST(Engine, GoodbyeInterruptCloses) {
+    auto st = run(at_state("booking_type"), said("never mind, bye", urgency::none, "goodbye"));
+    EXPECT_EQ(st.state.current_state, "goodbye");
+    EXPECT_TRUE(st.state.ended);
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::close, "completed"}}));
+}
+
+TEST(Engine, UnknownCurrentStateGoesToTheFallbackAndEscalates) {
+    auto st = run(at_state("state_from_an_old_flow"), said("hello"));
+    EXPECT_EQ(st.state.current_state, "handoff");
+    EXPECT_TRUE(st.state.ended);
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::escalate, "internal_error"}}));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].state, "handoff");
+    EXPECT_EQ(st.state.turns, 1);
+}
+
+TEST(Engine, EndedConversationsDoNotMove) {
+    auto s = at_state("goodbye");
+    s.ended = true;
+    s.turns = 4;
+    auto st = run(s, said("hello?"));
+    EXPECT_TRUE(st.replies.empty());
+    EXPECT_TRUE(st.actions.empty());
+    EXPECT_EQ(st.state, s);
+}
+
+TEST(Engine, LanguageSwitchRepeatsTheQuestion) {
+    auto st = run(at_state("reason"), said("español"));
+    EXPECT_EQ(st.state.lang, "es");
+    EXPECT_EQ(st.state.current_state, "reason");
+    EXPECT_EQ(st.state.retries, 0);
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "¿En qué le puedo ayudar hoy? Toque una opción o escríbalo con sus palabras.");
+    EXPECT_EQ(st.replies[0].quick_replies[0], (quick_reply{"Tengo síntomas", "symptoms"}));
+    // In a free-text state the word is not taken as the answer.
+    auto free = run(at_state("symptoms_describe"), said("Spanish please"));
+    EXPECT_EQ(free.state.current_state, "symptoms_describe");
+    EXPECT_FALSE(free.state.slots.count("symptoms"));
+}
+
+TEST(Engine, EvaluationFailureFailsTowardsAPerson) {
+    auto e = said("my chest feels odd");
+    e.assessment.evaluation_failed = true;
+    auto st = run(at_state("booking_date"), e);
+    EXPECT_EQ(st.state.current_state, "handoff");
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::escalate, "evaluation_failed"}}));
+}
+
+TEST(Engine, RulesEscalationIsNeverDropped) {
+    // Not an emergency, so no interrupt fires, but the rules asked for a person.
+    auto st = run(at_state("booking_date"), said("03/20/2026", urgency::urgent, "other", true));
+    EXPECT_EQ(st.state.current_state, "booking_phone");
+    ASSERT_EQ(st.actions.size(), 1u);
+    EXPECT_EQ(st.actions[0].kind, action_kind::escalate);
+    EXPECT_EQ(st.actions[0].reason, "red_flag");
+    EXPECT_EQ(st.actions[0].level, urgency::urgent);
+}
+
+TEST(Engine, RuleAdviceFollowsTheFirstReply) {
+    auto e = said("I want to end it all", urgency::emergency, "other", true);
+    e.assessment.advice_en = {"You can call or text 988 at any time."};
+    e.assessment.advice_es = {"Puede llamar o enviar un mensaje al 988 en cualquier momento."};
+    auto st = run(at_state("reason"), e);
+    ASSERT_EQ(st.replies.size(), 3u);
+    EXPECT_EQ(st.replies[0].state, "emergency");
+    EXPECT_EQ(st.replies[1].text, "You can call or text 988 at any time.");
+    EXPECT_EQ(st.replies[2].state, "after_emergency");
+    auto es = run(at_state("reason", "es"), e);
+    EXPECT_EQ(es.replies[1].text, "Puede llamar o enviar un mensaje al 988 en cualquier momento.");
+}
+
+TEST(Engine, HighestUrgencyNeverDecreases) {
+    auto s = at_state("booking_date");
+    s.highest_urgency = urgency::urgent;
+    auto st = run(s, said("tomorrow", urgency::self_care));
+    EXPECT_EQ(st.state.highest_urgency, urgency::urgent);
+}
+
+flow looping_flow(bool with_fallback) {
+    flow f;
+    f.id = "loop";
+    f.version = "1";
+    f.languages = {"en"};
+    f.start = "a";
+    f.fallback_state = with_fallback ? "h" : "missing";
+    f.states = {{"a", {{"en", "A"}}, input_kind::none, "", {}, {}, {{{}, "b", 0, 0}}, false, 0, 0},
+                {"b", {{"en", "B"}}, input_kind::none, "", {}, {}, {{{}, "a", 0, 0}}, false, 0, 0},
+                {"h", {{"en", "H"}}, input_kind::none, "", {}, {{action_kind::handoff, "x"}}, {}, true, 0, 0}};
+    return f;
+}
+
+TEST(Engine, StepBudgetStopsLoopsWithoutInput) {
+    // The loader refuses this flow; one built in code must still not spin.
+    auto st = run(conversation_state{}, conversation_started{"en"}, looping_flow(true));
+    EXPECT_EQ(st.replies.size(), static_cast<std::size_t>(max_states_per_step) + 1);
+    EXPECT_EQ(st.replies.back().text, "H");
+    EXPECT_EQ(st.state.current_state, "h");
+    EXPECT_TRUE(st.state.ended);
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::escalate, "internal_error"}}));
+}
+
+TEST(Engine, MissingFallbackGivesTheBuiltInSafeReply) {
+    auto st = run(conversation_state{}, conversation_started{"en"}, looping_flow(false));
+    ASSERT_FALSE(st.replies.empty());
+    EXPECT_EQ(st.replies.back().text,
+              "Something went wrong on our side. We have alerted the clinic staff. If this is an emergency, call 911 now.");
+    EXPECT_TRUE(st.state.ended);
+    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::escalate, "internal_error"}}));
+}
+
+const std::string small_flow = R"(flow: small
+version: "2"
+languages: [en]
+start: q
+fallback: h
+vars: {}
+states:
+  q:
+    say: { en: "Ready?" }
+    input: yes_no
+    slot: ready
+    next:
+      - if: { answer: "yes" }
+        to: check
+  check:
+    next:
+      - if: { slot: { ready: "yes" } }
+        to: done
+      - to: h
+  done:
+    say: { en: "You said {ready}." }
+    close: true
+  h:
+    say: { en: "Handing over." }
+    close: true
+)";
+
+TEST(Engine, AnAnswerNoTransitionWantsIsAskedAgainAndNotStored) {
+    auto r = load_flow(small_flow, "small.yaml");
+    ASSERT_TRUE(r.loaded);
+    auto st = run(at_state("q"), said("no"), *r.loaded);
+    EXPECT_EQ(st.state.current_state, "q");
+    EXPECT_EQ(st.state.retries, 1);
+    EXPECT_FALSE(st.state.slots.count("ready"));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "Sorry, I didn't get that. Please answer yes or no. Ready?");
+}
+
+TEST(Engine, SlotConditionsAndSlotPlaceholders) {
+    auto r = load_flow(small_flow, "small.yaml");
+    ASSERT_TRUE(r.loaded);
+    auto st = run(at_state("q"), said("yep"), *r.loaded);
+    EXPECT_EQ(st.state.current_state, "done");
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "You said yes.");
+    EXPECT_EQ(st.replies[0].state, "done");
+    EXPECT_TRUE(st.state.ended);
+}
+
+}  // namespace
+}  // namespace triage::dialog
