@@ -1,0 +1,13 @@
+# Turns migrations/NNN_name.sql into a C++ table so the binary carries its own schema.
+file(GLOB files "${SRC_DIR}/migrations/*.sql")
+list(SORT files)
+set(body "")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" num "${name}")
+  math(EXPR version "${num}")
+  file(READ "${f}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"sql_migration(${sql})sql_migration\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from integrations/postgres/migrations/*.sql; do not edit.\n#include \"integrations/postgres/migrations.hpp\"\nnamespace triage::integrations::postgres {\nextern const std::vector<migration> embedded_migrations;\nconst std::vector<migration> embedded_migrations = {\n${body}};\n}\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
