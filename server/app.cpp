@@ -1,0 +1,288 @@
+#include "server/app.hpp"
+
+#include "dialog/flow_loader.hpp"
+#include "integrations/errc.hpp"
+#include "integrations/postgres/migrations.hpp"
+#include "server/http/listener.hpp"
+#include "server/log.hpp"
+#include "server/services.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace pg = triage::integrations::postgres;
+namespace rds = triage::integrations::redis;
+namespace phi = triage::integrations::phi;
+
+namespace triage::server {
+namespace {
+
+// Integrations report through this; only event names, codes and SQLSTATEs reach the log (G2).
+class log_sink final : public integrations::event_sink {
+public:
+    void report(std::string_view event, boost::system::error_code ec, std::string_view detail) noexcept override {
+        try {
+            // Outage events repeat for every request; log each kind at most once a second (G4).
+            auto now = std::chrono::steady_clock::now();
+            std::lock_guard lock(mu_);
+            auto& last = last_[std::string(event)];
+            if (now - last < std::chrono::seconds(1)) return;
+            last = now;
+            log::write(ec ? log::level::warn : log::level::info, event,
+                       {{"ec", ec}, {"detail", log::field_value::code(detail)}});
+        } catch (...) {
+        }
+    }
+
+private:
+    std::mutex mu_;
+    std::map<std::string, std::chrono::steady_clock::time_point> last_;
+};
+
+log::level parse_level(const std::string& s) {
+    if (s == "debug") return log::level::debug;
+    if (s == "warn") return log::level::warn;
+    if (s == "error") return log::level::error;
+    return log::level::info;
+}
+
+struct startup_state {
+    std::map<std::string, clinic> clinics;
+    std::string error;
+};
+
+// Connects to PostgreSQL (waiting for it: a service manager may start us first), checks the
+// schema, loads or creates the PHI data key, and loads the clinics.
+asio::awaitable<void> prepare(pg::pool& pool, pg::conversation_store& store, phi::keyring& keys, startup_state& out,
+                              integrations::event_sink& sink) {
+    auto ex = co_await asio::this_coro::executor;
+    for (int attempt = 0;; ++attempt) {
+        auto ping = co_await store.async_ping();
+        if (!ping) break;
+        if (attempt == 0) std::fprintf(stderr, "triaged: waiting for PostgreSQL...\n");
+        if (attempt > 300) {
+            out.error = "PostgreSQL is not reachable (check postgres.hostaddr and postgres.port)";
+            co_return;
+        }
+        asio::steady_timer t(ex, std::chrono::milliseconds(200));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    {
+        auto lease = co_await pool.async_acquire();
+        if (!lease) { out.error = "PostgreSQL connection failed"; co_return; }
+        auto v = co_await pg::async_schema_version(**lease);
+        int latest = pg::all_migrations().empty() ? 0 : pg::all_migrations().back().version;
+        if (!v || *v < latest) {
+            out.error = "the database schema is not up to date: run `triagectl migrate` first";
+            co_return;
+        }
+    }
+    for (int attempt = 0; attempt < 3 && !keys.has_data_key(); ++attempt) {
+        auto stored = co_await store.async_phi_keys();
+        if (!stored) { out.error = "could not read the PHI data keys"; co_return; }
+        for (const auto& k : *stored) {
+            if (!keys.add_wrapped_data_key(k.id, k.wrapped)) {
+                out.error = "a PHI data key does not open with this master key (wrong TRIAGE_MASTER_KEY?)";
+                co_return;
+            }
+        }
+        if (keys.has_data_key()) break;
+        // First start: create data key 1. Another instance may win the race; then load theirs.
+        std::string wrapped = keys.create_data_key(1);
+        // A named value, not a braced temporary: GCC 12 destroys braced temporaries inside a
+        // co_await expression twice.
+        pg::phi_key_record first{1, wrapped};
+        auto ec = co_await store.async_store_phi_key(std::move(first));
+        if (ec) {
+            // Most likely another instance stored key 1 at the same moment; ours is not usable.
+            out.error = "could not store the first PHI data key (another instance starting at the same time?); "
+                        "start again";
+            co_return;
+        }
+    }
+    if (!keys.has_data_key()) { out.error = "could not create a PHI data key"; co_return; }
+    auto clinics = co_await store.async_clinics();
+    if (!clinics) { out.error = "could not load clinics"; co_return; }
+    for (auto& c : *clinics)
+        out.clinics[c.slug] = clinic{c.id, c.slug, c.name, c.allowed_origins, c.timezone};
+    if (out.clinics.empty()) out.error = "no clinic is configured: run `triagectl seed-demo` or `triagectl clinic add`";
+    (void)sink;
+}
+
+}  // namespace
+
+std::optional<std::string> read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::optional<std::string> load_master_key_hex(const config& cfg, std::string& error) {
+    if (const char* env = std::getenv("TRIAGE_MASTER_KEY"); env && *env) return std::string(env);
+    auto text = read_text_file(cfg.master_key_file);
+    if (!text) {
+        error = "master_key_file: cannot read " + cfg.master_key_file;
+        return std::nullopt;
+    }
+    std::string hex;
+    for (char c : *text)
+        if (!std::isspace(static_cast<unsigned char>(c))) hex += c;
+    return hex;
+}
+
+int run(const config& cfg) {
+    log::configure(parse_level(cfg.log.level), cfg.log.file);
+    if (!phi::keyring::init()) {
+        std::fprintf(stderr, "triaged: libsodium failed to initialise\n");
+        return 1;
+    }
+    std::string err;
+    auto hex = load_master_key_hex(cfg, err);
+    if (!hex) { std::fprintf(stderr, "triaged: %s\n", err.c_str()); return 2; }
+    auto master = phi::parse_master_key(*hex);
+    if (!master) { std::fprintf(stderr, "triaged: the master key must be 64 hexadecimal characters\n"); return 2; }
+    phi::keyring keys(*master);
+
+    // Flow, intents and rule packs: control plane, so errors stop the start with file:line.
+    auto flow_text = read_text_file(cfg.flow_file);
+    if (!flow_text) { std::fprintf(stderr, "triaged: flow_file: cannot read %s\n", cfg.flow_file.c_str()); return 2; }
+    auto flow = dialog::load_flow(*flow_text, cfg.flow_file);
+    for (const auto& d : flow.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+    if (!flow.loaded) return 2;
+    auto intents_text = read_text_file(cfg.intents_file);
+    if (!intents_text) { std::fprintf(stderr, "triaged: intents_file: cannot read %s\n", cfg.intents_file.c_str()); return 2; }
+    auto intents = dialog::load_keyword_intents(*intents_text, cfg.intents_file);
+    for (const auto& e : intents.errors) std::fprintf(stderr, "%s\n", e.c_str());
+    if (!intents.classifier) return 2;
+    std::vector<rules::rule_pack> packs;
+    for (const auto& file : cfg.rule_packs) {
+        auto text = read_text_file(file);
+        if (!text) { std::fprintf(stderr, "triaged: rule_packs: cannot read %s\n", file.c_str()); return 2; }
+        auto p = rules::load_rule_pack(*text, file);
+        for (const auto& d : p.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+        if (!p.pack) return 2;
+        packs.push_back(std::move(*p.pack));
+    }
+    rules::engine engine(std::move(packs));
+
+    std::unique_ptr<asio::ssl::context> tls;
+    if (!cfg.tls_certificate.empty()) {
+        tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        // TLS 1.2 and 1.3 only.
+        SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+        tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                         asio::ssl::context::single_dh_use);
+        boost::system::error_code ec;
+        tls->use_certificate_chain_file(cfg.tls_certificate, ec);
+        if (!ec) tls->use_private_key_file(cfg.tls_private_key, asio::ssl::context::pem, ec);
+        if (ec) {
+            std::fprintf(stderr, "triaged: tls: cannot load the certificate or private key (%s, %s)\n",
+                         cfg.tls_certificate.c_str(), cfg.tls_private_key.c_str());
+            return 2;
+        }
+    }
+
+    unsigned n_threads = cfg.io_threads ? cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    log_sink sink;
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<std::unique_ptr<thread_services>> services;
+    for (unsigned i = 0; i < n_threads; ++i) {
+        contexts.push_back(std::make_unique<asio::io_context>(1));
+        auto ex = contexts.back()->get_executor();
+        auto s = std::make_unique<thread_services>();
+        rds::connection_settings rs;
+        rs.address = cfg.redis.address;
+        rs.port = cfg.redis.port;
+        rs.command_timeout = std::chrono::milliseconds(cfg.redis.command_timeout_ms);
+        s->redis = std::make_shared<rds::connection>(ex, rs, sink);
+        s->sessions = std::make_unique<rds::session_store>(s->redis, "triage:conversation:",
+                                                           std::chrono::seconds(cfg.redis.session_ttl_s));
+        pg::connection_settings ps;
+        ps.hostaddr = cfg.postgres.hostaddr;
+        ps.port = cfg.postgres.port;
+        ps.dbname = cfg.postgres.dbname;
+        ps.user = cfg.postgres.user;
+        ps.password = cfg.postgres.password;
+        ps.query_timeout = std::chrono::milliseconds(cfg.postgres.query_timeout_ms);
+        s->pg = std::make_unique<pg::pool>(ex, ps, sink, static_cast<std::size_t>(cfg.postgres.pool_size));
+        s->store = std::make_unique<pg::conversation_store>(*s->pg);
+        services.push_back(std::move(s));
+    }
+
+    startup_state st;
+    {
+        auto fut = asio::co_spawn(*contexts[0], prepare(*services[0]->pg, *services[0]->store, keys, st, sink),
+                                  asio::use_future);
+        contexts[0]->run();
+        contexts[0]->restart();
+        fut.get();
+    }
+    if (!st.error.empty()) {
+        std::fprintf(stderr, "triaged: %s\n", st.error.c_str());
+        return 3;
+    }
+
+    shared_services shared{cfg, engine, *flow.loaded, *intents.classifier, keys, std::move(st.clinics), {}};
+    std::vector<http::io_thread> threads;
+    for (unsigned i = 0; i < n_threads; ++i) threads.push_back({contexts[i].get(), services[i].get()});
+    http::listener listener(shared, threads, tls.get());
+    unsigned short port = 0;
+    try {
+        port = listener.bind(cfg.listen_address, cfg.listen_port);
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "triaged: listen: cannot bind %s:%u (in use, or not an address of this machine)\n",
+                     cfg.listen_address.c_str(), static_cast<unsigned>(cfg.listen_port));
+        return 2;
+    }
+    listener.start();
+    std::string scheme = tls ? "https" : "http";
+    std::string host = cfg.listen_address.find(':') != std::string::npos ? "[" + cfg.listen_address + "]" : cfg.listen_address;
+    std::string base = scheme + "://" + host + ":" + std::to_string(port);
+    std::fprintf(stderr, "triaged: listening on %s (%u I/O threads, %zu clinics, rules %s, flow %s@%s)\n", base.c_str(),
+                 n_threads, shared.clinics.size(), engine.version().c_str(), flow.loaded->id.c_str(),
+                 flow.loaded->version.c_str());
+    log::info("server.listening", {{"port", static_cast<unsigned>(port)}, {"io_threads", n_threads}});
+    if (!cfg.ready_file.empty()) {
+        std::ofstream rf(cfg.ready_file + ".tmp");
+        rf << base << "\n";
+        rf.close();
+        std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
+    }
+
+    asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int) {
+        if (ec) return;
+        log::info("server.stopping");
+        listener.stop();
+        for (auto& c : contexts) c->stop();
+    });
+    // Without a guard, a context with nothing to do yet would return from run() at once and its
+    // thread would end before the acceptor hands it a connection.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+    std::vector<std::thread> workers;
+    for (unsigned i = 1; i < n_threads; ++i) workers.emplace_back([&, i] { contexts[i]->run(); });
+    contexts[0]->run();
+    for (auto& c : contexts) c->stop();
+    for (auto& w : workers) w.join();
+    log::info("server.stopped");
+    return 0;
+}
+
+}  // namespace triage::server

@@ -1,0 +1,25 @@
+#pragma once
+// The assessment of one patient message, shared by the server's patient turn and
+// `triagectl classify`, so that the command line shows exactly what the server decides.
+
+#include "dialog/intent.hpp"
+#include "triage-rules/engine.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace triage::server {
+
+struct message_assessment {
+    rules::assessment triage;
+    dialog::intent_guess intent;
+};
+
+// Never throws: the rules fail towards escalation and a failing classifier counts as "other".
+message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,
+                                  std::string_view text) noexcept;
+
+// One line of `triagectl classify` output (docs/rules.md).
+std::string classify_json_line(std::string_view id, const message_assessment& a);
+
+}  // namespace triage::server

@@ -1,0 +1,308 @@
+#include "server/http/connection.hpp"
+
+#include "server/http/static_files.hpp"
+#include "server/log.hpp"
+#include "server/patient/patient_session.hpp"
+#include "server/protocol/limits.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+namespace json = boost::json;
+using boost::system::error_code;
+using request = bhttp::request<bhttp::string_body>;
+using response = bhttp::response<bhttp::string_body>;
+
+namespace triage::server::http {
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+void security_headers(bhttp::fields& h, bool tls) {
+    h.set(bhttp::field::server, "triaged");
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Referrer-Policy", "no-referrer");
+    h.set("X-Frame-Options", "SAMEORIGIN");
+    h.set("Content-Security-Policy",
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; "
+          "script-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'");
+    if (tls) h.set(bhttp::field::strict_transport_security, "max-age=31536000");
+}
+
+response make_response(const request& req, bhttp::status st, std::string body, std::string_view type, bool tls) {
+    response res{st, req.version()};
+    security_headers(res.base(), tls);
+    res.set(bhttp::field::content_type, type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+response json_response(const request& req, bhttp::status st, const json::object& o, bool tls) {
+    return make_response(req, st, json::serialize(o), "application/json", tls);
+}
+
+response error_response(const request& req, bhttp::status st, std::string_view code, bool tls) {
+    return json_response(req, st, json::object{{"error", code}}, tls);
+}
+
+std::string_view path_of(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    auto u = boost::urls::parse_origin_form(target);
+    if (!u) return std::nullopt;
+    auto params = u->params();
+    auto it = params.find(name);
+    if (it == params.end() || !(*it).has_value) return std::nullopt;
+    return std::string((*it).value);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    // Static files are small and read at most once per request; readiness and patient turns
+    // never touch the file system.
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    char buf[16384];
+    std::size_t n;
+    out.clear();
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        out.append(buf, n);
+        if (out.size() > (8u << 20)) break;
+    }
+    std::fclose(f);
+    return true;
+}
+
+asio::awaitable<response> readiness(const request& req, thread_services& local, bool tls) {
+    auto redis = co_await local.sessions->async_ping();
+    auto pg = co_await local.store->async_ping();
+    bool ok = redis && !pg;
+    co_return json_response(req, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
+                            json::object{{"status", ok ? "ready" : "not_ready"},
+                                         {"redis", redis ? "ok" : "unavailable"},
+                                         {"postgres", pg ? "unavailable" : "ok"}},
+                            tls);
+}
+
+response static_file(const request& req, const shared_services& shared, bool tls) {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
+        return error_response(req, bhttp::status::method_not_allowed, "method_not_allowed", tls);
+    auto path = resolve_static_path(shared.cfg.web_root, path_of(req.target()));
+    if (!path) return error_response(req, bhttp::status::bad_request, "bad_path", tls);
+    std::string body;
+    if (!read_file(*path, body)) {
+        // A directory without a trailing slash: redirect so relative URLs in its page work.
+        std::string index;
+        if (read_file(*path + "/index.html", index)) {
+            response res{bhttp::status::moved_permanently, req.version()};
+            security_headers(res.base(), tls);
+            std::string loc = std::string(path_of(req.target())) + "/";
+            auto q = req.target().find('?');
+            if (q != std::string_view::npos) loc += std::string(req.target().substr(q));
+            res.set(bhttp::field::location, loc);
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            return res;
+        }
+        return error_response(req, bhttp::status::not_found, "not_found", tls);
+    }
+    auto res = make_response(req, bhttp::status::ok, std::move(body), mime_type(*path), tls);
+    res.set(bhttp::field::cache_control, "no-cache");
+    if (req.method() == bhttp::verb::head) res.body().clear();
+    return res;
+}
+
+// Cross-site WebSocket hijacking: a browser always sends Origin, and a page of another site
+// cannot forge it. Accept the clinic's own portal origins and our own origin.
+bool origin_allowed(const request& req, const clinic& c, bool tls) {
+    auto origin = req[bhttp::field::origin];
+    if (origin.empty()) return false;
+    for (const auto& o : c.allowed_origins)
+        if (o == origin) return true;
+    auto host = req[bhttp::field::host];
+    return !host.empty() && origin == std::string(tls ? "https://" : "http://") + std::string(host);
+}
+
+template <class Stream>
+class ws_sender final : public frame_sender {
+public:
+    explicit ws_sender(websocket::stream<Stream>& ws) : ws_(ws) {}
+    asio::awaitable<bool> send(std::string frame) override {
+        if (closed_) co_return false;
+        // One writer: frames are sent from the session's own coroutine, one after another.
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(frame), use_nothrow);
+        if (ec) closed_ = true;
+        co_return !ec;
+    }
+
+private:
+    websocket::stream<Stream>& ws_;
+    bool closed_ = false;
+};
+
+template <class Stream>
+asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
+                                            thread_services& local, const clinic& c, std::uint64_t connection_id) {
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
+    t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
+    t.keep_alive_pings = true;
+    ws.set_option(t);
+    ws.read_message_max(shared.cfg.limits.max_message_bytes);
+    ws.auto_fragment(false);
+    ws.text(true);
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(bhttp::field::server, "triaged");
+    }));
+    auto [aec] = co_await ws.async_accept(req, use_nothrow);
+    if (aec) co_return;
+
+    struct connection_count {
+        std::atomic<std::size_t>& n;
+        ~connection_count() { --n; }
+    } counted{shared.connections};
+
+    log::info("patient.connected", {{"conn", connection_id}});
+    ws_sender<Stream> sender(ws);
+    patient_session session(shared, local, c, connection_id, sender);
+    beast::flat_buffer buffer;
+    for (;;) {
+        auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
+        if (ec) {
+            // Beast has already failed the connection with the right close code (1009 for
+            // message_too_big, 1007 for invalid UTF-8); we only record why.
+            if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
+                log::info("patient.closed_too_large", {{"conn", connection_id}});
+            else if (ec == websocket::error::bad_frame_payload)
+                log::info("patient.closed_invalid_utf8", {{"conn", connection_id}});
+            break;
+        }
+        if (!ws.got_text()) {
+            buffer.consume(buffer.size());
+            co_await session.on_transport_error("binary_not_supported");
+            continue;
+        }
+        std::string frame = beast::buffers_to_string(buffer.data());
+        buffer.consume(buffer.size());
+        co_await session.on_text(std::move(frame));
+    }
+    log::info("patient.disconnected", {{"conn", connection_id}});
+}
+
+template <class Stream>
+asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread_services& local, bool tls,
+                                 std::uint64_t connection_id, beast::flat_buffer& buffer, bool& upgraded,
+                                 request& upgrade_request, const clinic*& upgrade_clinic) {
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(limits::max_http_body_bytes);
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(shared.cfg.limits.handshake_timeout_s));
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+        if (ec) co_return;
+        request req = parser.release();
+        std::string_view path = path_of(req.target());
+
+        if (websocket::is_upgrade(req)) {
+            if (path != "/ws/patient") {
+                auto res = error_response(req, bhttp::status::not_found, "not_found", tls);
+                co_await bhttp::async_write(stream, res, use_nothrow);
+                co_return;
+            }
+            auto slug = query_param(req.target(), "clinic").value_or("demo");
+            auto it = shared.clinics.find(slug);
+            response res;
+            if (it == shared.clinics.end()) {
+                res = error_response(req, bhttp::status::not_found, "unknown_clinic", tls);
+            } else if (!origin_allowed(req, it->second, tls)) {
+                log::warn("patient.origin_refused", {{"conn", connection_id}});
+                res = error_response(req, bhttp::status::forbidden, "origin_not_allowed", tls);
+            } else if (shared.connections.load() >= shared.cfg.limits.max_connections) {
+                log::warn("patient.too_many_connections", {{"conn", connection_id}});
+                res = error_response(req, bhttp::status::service_unavailable, "too_many_connections", tls);
+            } else {
+                ++shared.connections;
+                upgraded = true;
+                upgrade_request = std::move(req);
+                upgrade_clinic = &it->second;
+                co_return;
+            }
+            res.keep_alive(false);
+            co_await bhttp::async_write(stream, res, use_nothrow);
+            co_return;
+        }
+
+        response res;
+        if (path == "/healthz") {
+            res = json_response(req, bhttp::status::ok, json::object{{"status", "alive"}}, tls);
+        } else if (path == "/readyz") {
+            res = co_await readiness(req, local, tls);
+        } else {
+            res = static_file(req, shared, tls);
+        }
+        bool keep = res.keep_alive();
+        auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
+        if (wec || !keep) co_return;
+    }
+}
+
+template <class Stream>
+asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, thread_services& local, bool tls,
+                                   std::uint64_t connection_id, beast::flat_buffer buffer) {
+    bool upgraded = false;
+    request upgrade_request;
+    const clinic* c = nullptr;
+    co_await serve_http(stream, shared, local, tls, connection_id, buffer, upgraded, upgrade_request, c);
+    if (!upgraded) {
+        if constexpr (requires { stream.async_shutdown(use_nothrow); }) {
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+            co_await stream.async_shutdown(use_nothrow);
+        } else {
+            error_code ignored;
+            stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        }
+        co_return;
+    }
+    // The WebSocket has its own timeouts.
+    beast::get_lowest_layer(stream).expires_never();
+    websocket::stream<Stream> ws(std::move(stream));
+    // A WebSocket client sends nothing before our 101 answer, so the HTTP buffer is empty here.
+    co_await run_patient_websocket(std::move(ws), std::move(upgrade_request), shared, local, *c, connection_id);
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, shared_services& shared, thread_services& local,
+                                       asio::ssl::context* tls, std::uint64_t connection_id) {
+    beast::tcp_stream tcp(std::move(socket));
+    beast::flat_buffer buffer;
+    if (!tls) {
+        co_await serve_stream(std::move(tcp), shared, local, false, connection_id, std::move(buffer));
+        co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *tls);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(shared.cfg.limits.handshake_timeout_s));
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (ec) co_return;
+    co_await serve_stream(std::move(stream), shared, local, true, connection_id, std::move(buffer));
+}
+
+}  // namespace triage::server::http

@@ -1,0 +1,44 @@
+#pragma once
+// Accepts TCP connections and serves HTTP (static files, health, readiness) and the patient
+// WebSocket on one port, over TLS, or plain on loopback in development mode.
+
+#include "server/services.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace triage::server::http {
+
+// One entry per I/O thread (STYLE A1).
+struct io_thread {
+    boost::asio::io_context* context;
+    thread_services* services;
+};
+
+// runs on: the acceptor's context for accepting; each connection on the thread it is handed to.
+class listener {
+public:
+    listener(shared_services& shared, std::vector<io_thread> threads, boost::asio::ssl::context* tls);
+
+    // Binds and listens; returns the bound port (useful when the configured port is 0).
+    unsigned short bind(const std::string& address, unsigned short port);
+    // Starts the accept loop on the first I/O thread.
+    void start();
+    void stop();
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    shared_services& shared_;
+    std::vector<io_thread> threads_;
+    boost::asio::ssl::context* tls_;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+    std::size_t next_ = 0;
+};
+
+}  // namespace triage::server::http

@@ -1,0 +1,450 @@
+#include "server/patient/patient_session.hpp"
+
+#include "integrations/errc.hpp"
+#include "server/assess.hpp"
+#include "server/ids.hpp"
+#include "server/log.hpp"
+#include "server/protocol/limits.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using boost::system::error_code;
+using triage::integrations::errc;
+namespace pg = triage::integrations::postgres;
+
+namespace triage::server {
+namespace {
+
+json::array rules_json(const std::vector<rules::finding>& fs) {
+    json::array a;
+    for (const auto& f : fs) {
+        json::array mods;
+        for (const auto& m : f.modifiers) mods.emplace_back(m);
+        a.push_back(json::object{{"id", f.rule_id},
+                                 {"urgency", rules::to_string(f.level)},
+                                 {"span", json::array{f.span.begin, f.span.end}},
+                                 {"modifiers", std::move(mods)}});
+    }
+    return a;
+}
+
+std::string_view action_name(dialog::action_kind k) {
+    switch (k) {
+    case dialog::action_kind::escalate: return "escalate";
+    case dialog::action_kind::request_booking: return "request_booking";
+    case dialog::action_kind::handoff: return "handoff";
+    case dialog::action_kind::close: return "close";
+    }
+    return "escalate";
+}
+
+std::string bot_body(const dialog::bot_reply& r, bool urgent) {
+    json::array qr;
+    for (const auto& q : r.quick_replies) qr.push_back(json::object{{"label", q.label}, {"value", q.value}});
+    return json::serialize(json::object{{"text", r.text}, {"quick_replies", std::move(qr)}, {"urgent", urgent}});
+}
+
+}  // namespace
+
+patient_session::patient_session(shared_services& shared, thread_services& local, const clinic& c,
+                                 std::uint64_t connection_id, frame_sender& out)
+    : shared_(shared), local_(local), clinic_(c), connection_id_(connection_id), out_(out),
+      tokens_(shared.cfg.limits.burst), last_refill_(std::chrono::steady_clock::now()) {}
+
+bool patient_session::take_rate_token() {
+    auto now = std::chrono::steady_clock::now();
+    double elapsed = std::chrono::duration<double>(now - last_refill_).count();
+    last_refill_ = now;
+    tokens_ = std::min(shared_.cfg.limits.burst, tokens_ + elapsed * shared_.cfg.limits.messages_per_second);
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+}
+
+std::string patient_session::message_aad(std::uint64_t seq) const {
+    return "messages.body|" + conv_->id + "|" + std::to_string(seq) + "|" + clinic_.id;
+}
+
+std::string patient_session::seal_state() const {
+    json::array acks;
+    for (const auto& [id, seq] : conv_->acks) acks.push_back(json::array{json::string(id), seq});
+    std::string plain = json::serialize(json::object{{"dialog", dialog::to_json(conv_->state)},
+                                                     {"acks", std::move(acks)}});
+    auto s = shared_.keys.seal(plain, "redis.session|" + conv_->id + "|" + clinic_.id);
+    return std::to_string(s.key_id) + ":" + s.bytes;
+}
+
+bool patient_session::open_state(const std::string& sealed, live_conversation& into) const {
+    auto colon = sealed.find(':');
+    if (colon == std::string::npos) return false;
+    std::uint32_t key_id = static_cast<std::uint32_t>(std::strtoul(sealed.substr(0, colon).c_str(), nullptr, 10));
+    auto plain = shared_.keys.open(key_id, std::string_view(sealed).substr(colon + 1),
+                                   "redis.session|" + into.id + "|" + clinic_.id);
+    if (!plain) return false;
+    error_code ec;
+    json::value v = json::parse(*plain, ec);
+    if (ec || !v.is_object()) return false;
+    auto* d = v.as_object().if_contains("dialog");
+    if (!d) return false;
+    auto st = dialog::conversation_state_from_json(*d);
+    if (!st) return false;
+    into.state = std::move(*st);
+    into.acks.clear();
+    if (auto* a = v.as_object().if_contains("acks"); a && a->is_array()) {
+        for (const auto& item : a->as_array()) {
+            if (!item.is_array() || item.as_array().size() != 2) continue;
+            const auto& pair = item.as_array();
+            if (pair[0].is_string() && pair[1].is_number())
+                into.acks.emplace_back(std::string(pair[0].as_string()), pair[1].to_number<std::uint64_t>());
+        }
+    }
+    return true;
+}
+
+asio::awaitable<void> patient_session::send_error(std::string_view code, std::string_view field, std::string_view id) {
+    std::string frame = protocol::error_frame({std::string(code), std::string(field), std::string(id)});
+    co_await out_.send(std::move(frame));
+}
+
+asio::awaitable<void> patient_session::send_replies(const std::vector<dialog::bot_reply>& replies,
+                                                    std::uint64_t first_seq, bool urgent) {
+    std::uint64_t seq = first_seq;
+    for (const auto& r : replies) {
+        if (!co_await out_.send(protocol::bot_frame(seq++, r.text, r.quick_replies, urgent))) co_return;
+    }
+}
+
+asio::awaitable<void> patient_session::on_transport_error(std::string code) { co_await send_error(code); }
+
+asio::awaitable<void> patient_session::on_text(std::string frame) {
+    auto parsed = protocol::parse_client_frame(frame);
+    if (auto* e = std::get_if<protocol::frame_error>(&parsed)) {
+        log::info("patient.frame_rejected", {{"conn", connection_id_}, {"code", log::field_value::code(e->code)}});
+        co_await out_.send(protocol::error_frame(*e));
+        co_return;
+    }
+    const auto& f = std::get<protocol::client_frame>(parsed);
+    std::string client_id;
+    if (auto* m = std::get_if<protocol::message_frame>(&f)) client_id = m->id;
+    std::exception_ptr failure;
+    try {
+        co_await dispatch(f);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        // Never silence: the patient gets a safe answer and staff get an escalation (STYLE E3, E6).
+        log::error("patient.internal_error", {{"conn", connection_id_}});
+        co_await fail_towards_human(client_id);
+    }
+}
+
+asio::awaitable<void> patient_session::fail_towards_human(const std::string& client_id) {
+    std::uint64_t seq = conv_ ? std::max(conv_->state.next_seq, seq_floor_) : seq_floor_;
+    seq_floor_ = seq + 1;
+    dialog::bot_reply r;
+    r.text = conv_ && conv_->state.lang == "es"
+                 ? "Algo salió mal de nuestro lado. Hemos avisado al personal de la clínica. Si es una emergencia, "
+                   "llame al 911 ahora."
+                 : "Something went wrong on our side. We have alerted the clinic staff. If this is an emergency, call "
+                   "911 now.";
+    // Built outside the co_await: GCC 12 cannot keep an initializer_list's array across a suspension.
+    std::vector<dialog::bot_reply> replies{std::move(r)};
+    co_await send_replies(replies, seq, true);
+    if (!client_id.empty()) co_await send_error("not_saved", {}, client_id);
+    if (!conv_ || !conv_->stored) co_return;
+    pg::turn_write w;
+    w.clinic_id = clinic_.id;
+    w.conversation_id = conv_->id;
+    w.escalations.push_back({new_uuid(), "internal_error", "urgent", R"({"evaluation_failed":true})"});
+    w.audit.push_back({"system", "escalation.raised", R"({"reason":"internal_error"})"});
+    auto ec = co_await local_.store->async_record(std::move(w));
+    if (ec) log::error("escalation.unrecorded", {{"conn", connection_id_}, {"ec", ec}});
+}
+
+asio::awaitable<void> patient_session::dispatch(const protocol::client_frame& f) {
+    if (std::holds_alternative<protocol::ping_frame>(f)) {
+        co_await out_.send(protocol::pong_frame());
+    } else if (std::holds_alternative<protocol::typing_frame>(f)) {
+        // Staff presence arrives with the escalation desk; nothing to do yet.
+    } else if (auto* s = std::get_if<protocol::start_frame>(&f)) {
+        co_await on_start(*s);
+    } else if (auto* r = std::get_if<protocol::resume_frame>(&f)) {
+        co_await on_resume(*r);
+    } else if (auto* m = std::get_if<protocol::message_frame>(&f)) {
+        co_await on_message(*m);
+    }
+}
+
+asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) {
+    if (conv_) co_return co_await send_error("already_started");
+    live_conversation c;
+    c.id = new_uuid();
+    std::string token = new_resume_token();
+    c.token_index = shared_.keys.blind_index(token, "conversation.token");
+    c.state.flow_id = shared_.flow.id;
+    c.state.flow_version = shared_.flow.version;
+    c.state.lang = f.lang;
+    auto step = dialog::advance(shared_.flow, c.state, dialog::conversation_started{f.lang},
+                                std::chrono::system_clock::now());
+    std::uint64_t first = c.state.next_seq;
+    c.state = std::move(step.state);
+    c.state.next_seq = first + step.replies.size();
+    conv_ = std::move(c);
+
+    pg::turn_write w;
+    w.clinic_id = clinic_.id;
+    w.conversation_id = conv_->id;
+    w.start = pg::new_conversation{conv_->token_index, f.lang, shared_.flow.id, shared_.flow.version};
+    std::uint64_t seq = first;
+    for (const auto& r : step.replies) {
+        auto sealed = shared_.keys.seal(bot_body(r, false), message_aad(seq));
+        w.entries.push_back({seq++, "bot", std::nullopt, sealed.key_id, std::move(sealed.bytes)});
+    }
+    w.audit.push_back({"patient", "conversation.started",
+                       json::serialize(json::object{{"flow", shared_.flow.id},
+                                                    {"flow_version", shared_.flow.version},
+                                                    {"lang", f.lang},
+                                                    {"rules", shared_.rules.version()},
+                                                    {"intent_model", shared_.intents.version()}})});
+    auto ec = co_await local_.store->async_record(std::move(w));
+    if (!ec) {
+        conv_->stored = true;
+        auto saved = co_await local_.sessions->async_save(conv_->id, 0, seal_state());
+        if (saved) conv_->redis_version = *saved;
+        else ec = saved.error();
+    }
+    if (ec) {
+        // The patient can still type: red flags are answered without storage, everything else
+        // is refused with not_saved until storage is back.
+        log::warn("conversation.start_unsaved", {{"conn", connection_id_}, {"ec", ec}});
+        seq_floor_ = conv_->state.next_seq;
+        co_await send_replies(step.replies, first, false);
+        co_await send_error("unavailable");
+        co_return;
+    }
+    log::info("conversation.started", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+    co_await out_.send(protocol::started_frame(conv_->id, token, f.lang));
+    co_await send_replies(step.replies, first, false);
+}
+
+asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f) {
+    if (conv_) co_return co_await send_error("already_started");
+    std::string index = shared_.keys.blind_index(f.token, "conversation.token");
+    auto found = co_await local_.store->async_find_by_token(clinic_.id, index);
+    if (!found) co_return co_await send_error("unavailable");
+    if (!*found) co_return co_await send_error("unknown_conversation");
+    live_conversation c;
+    c.id = (*found)->id;
+    c.token_index = index;
+    c.stored = true;
+    auto loaded = co_await local_.sessions->async_load(c.id);
+    if (!loaded) co_return co_await send_error("unavailable");
+    if (!*loaded || !open_state((*loaded)->sealed_state, c)) co_return co_await send_error("unknown_conversation");
+    c.redis_version = (*loaded)->version;
+    auto entries = co_await local_.store->async_transcript_after(c.id, f.last_seq);
+    if (!entries) co_return co_await send_error("unavailable");
+    conv_ = std::move(c);
+    seq_floor_ = conv_->state.next_seq;
+    log::info("conversation.resumed", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+    co_await out_.send(protocol::resumed_frame(conv_->id, conv_->state.lang, conv_->state.next_seq - 1,
+                                               conv_->state.ended));
+    for (const auto& e : *entries) {
+        auto plain = shared_.keys.open(e.key_id, e.sealed_body, message_aad(e.seq));
+        if (!plain) {
+            log::error("transcript.decrypt_failed", {{"conn", connection_id_}, {"seq", e.seq}});
+            continue;
+        }
+        error_code ec;
+        json::value v = json::parse(*plain, ec);
+        if (ec || !v.is_object()) continue;
+        const auto& o = v.as_object();
+        std::string text = o.contains("text") && o.at("text").is_string() ? std::string(o.at("text").as_string()) : "";
+        if (e.author == "patient") {
+            co_await out_.send(protocol::patient_frame(e.seq, e.client_msg_id.value_or(""), text));
+        } else {
+            std::vector<dialog::quick_reply> qr;
+            if (auto* q = o.if_contains("quick_replies"); q && q->is_array())
+                for (const auto& item : q->as_array())
+                    if (item.is_object() && item.as_object().contains("label") && item.as_object().contains("value"))
+                        qr.push_back({std::string(item.at("label").as_string()), std::string(item.at("value").as_string())});
+            bool urgent = o.contains("urgent") && o.at("urgent").is_bool() && o.at("urgent").as_bool();
+            co_await out_.send(protocol::bot_frame(e.seq, text, qr, urgent));
+        }
+    }
+    if (conv_->state.ended) co_await out_.send(protocol::end_frame("closed"));
+}
+
+asio::awaitable<void> patient_session::on_message(const protocol::message_frame& m) {
+    if (!conv_) co_return co_await send_error("not_started", {}, m.id);
+    if (!take_rate_token()) co_return co_await send_error("rate_limited", {}, m.id);
+    for (const auto& [id, seq] : conv_->acks)
+        if (id == m.id) {
+            co_await out_.send(protocol::ack_frame(m.id, seq));
+            co_return;
+        }
+    if (conv_->state.ended) co_return co_await send_error("conversation_ended", {}, m.id);
+
+    // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
+    auto assessed = assess_message(shared_.rules, shared_.intents, m.text);
+    const rules::assessment& a = assessed.triage;
+    const dialog::intent_guess& intent = assessed.intent;
+    bool emergency = a.level == rules::urgency::emergency || a.escalate || a.evaluation_failed;
+    auto now = std::chrono::system_clock::now();
+
+    auto run_step = [&](const dialog::conversation_state& from) {
+        return dialog::advance(shared_.flow, from, dialog::patient_said{m.text, a, intent}, now);
+    };
+    dialog::conversation_state before = conv_->state;
+    before.next_seq = std::max(before.next_seq, seq_floor_);
+    dialog::step step = run_step(before);
+    std::uint64_t patient_seq = before.next_seq;
+    bool sent_early = false;
+    if (emergency) {
+        // 2. The safety instruction goes out now, before storage or network (STYLE A6).
+        co_await send_replies(step.replies, patient_seq + 1, a.level == rules::urgency::emergency);
+        sent_early = true;
+        seq_floor_ = patient_seq + 1 + step.replies.size();
+        log::warn("triage.red_flag", {{"conn", connection_id_},
+                                      {"conversation", log::safe_id(conv_->id)},
+                                      {"urgency", log::field_value::code(rules::to_string(a.level))},
+                                      {"rules", static_cast<std::uint64_t>(a.findings.size())}});
+    } else {
+        co_await out_.send(protocol::typing_frame_out(true));
+    }
+
+    // 3. Take the freshest state: another instance may have moved the conversation on.
+    auto loaded = co_await local_.sessions->async_load(conv_->id);
+    if (!loaded) {
+        log::warn("turn.not_saved", {{"conn", connection_id_}, {"ec", loaded.error()}});
+        co_return co_await send_error("not_saved", {}, m.id);
+    }
+    if (*loaded && (*loaded)->version != conv_->redis_version && !sent_early) {
+        live_conversation fresh{conv_->id, {}, (*loaded)->version, {}, true, conv_->token_index};
+        if (open_state((*loaded)->sealed_state, fresh)) {
+            *conv_ = std::move(fresh);
+            before = conv_->state;
+            before.next_seq = std::max(before.next_seq, seq_floor_);
+            step = run_step(before);
+            patient_seq = before.next_seq;
+        }
+    }
+    if (!conv_->stored) {
+        co_return co_await send_error("not_saved", {}, m.id);
+    }
+
+    // 4. Persist the turn: patient message, replies, escalations and audit in one transaction.
+    dialog::conversation_state after = step.state;
+    after.next_seq = patient_seq + 1 + step.replies.size();
+    pg::turn_write w;
+    w.clinic_id = clinic_.id;
+    w.conversation_id = conv_->id;
+    {
+        auto sealed = shared_.keys.seal(json::serialize(json::object{{"text", m.text}}), message_aad(patient_seq));
+        w.entries.push_back({patient_seq, "patient", m.id, sealed.key_id, std::move(sealed.bytes)});
+    }
+    std::uint64_t seq = patient_seq + 1;
+    bool urgent_replies = a.level == rules::urgency::emergency;
+    for (const auto& r : step.replies) {
+        auto sealed = shared_.keys.seal(bot_body(r, urgent_replies), message_aad(seq));
+        w.entries.push_back({seq++, "bot", std::nullopt, sealed.key_id, std::move(sealed.bytes)});
+    }
+    json::array action_names;
+    for (const auto& act : step.actions) {
+        action_names.emplace_back(action_name(act.kind));
+        if (act.kind == dialog::action_kind::escalate || act.kind == dialog::action_kind::handoff) {
+            auto level = std::max(act.level, a.level);
+            std::string triage_json = json::serialize(json::object{{"rules", rules_json(a.findings)},
+                                                                   {"suppressed", rules_json(a.suppressed)},
+                                                                   {"pack", a.pack_version},
+                                                                   {"urgency", rules::to_string(a.level)},
+                                                                   {"evaluation_failed", a.evaluation_failed},
+                                                                   {"intent", intent.intent},
+                                                                   {"intent_confidence", intent.confidence}});
+            std::string esc_id = new_uuid();
+            w.escalations.push_back({esc_id, act.reason.empty() ? std::string(action_name(act.kind)) : act.reason,
+                                     std::string(rules::to_string(level)), triage_json});
+            w.audit.push_back({"system", "escalation.raised",
+                               json::serialize(json::object{{"escalation", esc_id},
+                                                            {"reason", act.reason},
+                                                            {"urgency", rules::to_string(level)},
+                                                            {"rules", rules_json(a.findings)},
+                                                            {"pack", a.pack_version}})});
+        }
+    }
+    w.audit.push_back({"patient", "message.received",
+                       json::serialize(json::object{{"seq", patient_seq},
+                                                    {"urgency", rules::to_string(a.level)},
+                                                    {"escalate", a.escalate},
+                                                    {"rules", rules_json(a.findings)},
+                                                    {"suppressed", rules_json(a.suppressed)},
+                                                    {"pack", a.pack_version},
+                                                    {"intent", intent.intent},
+                                                    {"intent_confidence", intent.confidence},
+                                                    {"intent_model", shared_.intents.version()},
+                                                    {"flow", shared_.flow.id},
+                                                    {"flow_version", shared_.flow.version},
+                                                    {"state_before", before.current_state},
+                                                    {"state_after", after.current_state},
+                                                    {"actions", std::move(action_names)}})});
+    if (after.highest_urgency != before.highest_urgency) w.highest_urgency = std::string(rules::to_string(after.highest_urgency));
+    w.ended = after.ended;
+
+    auto ec = co_await local_.store->async_record(std::move(w));
+    if (ec == errc::pg_unique_violation) {
+        // Either a resend whose first attempt was stored (ack it as before) or a sequence race
+        // with another instance (the patient resends and gets the fresh state).
+        auto existing = co_await local_.store->async_seq_of_client_message(conv_->id, m.id);
+        if (existing && *existing) {
+            co_await out_.send(protocol::ack_frame(m.id, **existing));
+            co_return;
+        }
+        log::warn("turn.sequence_conflict", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+        conv_->redis_version = 0;  // forces a reload next turn
+        co_return co_await send_error("not_saved", {}, m.id);
+    }
+    if (ec) {
+        log::warn("turn.not_saved", {{"conn", connection_id_}, {"ec", ec}});
+        co_return co_await send_error("not_saved", {}, m.id);
+    }
+
+    // 5. Session state with its version check. The message is already durable, so a failure here
+    // does not un-acknowledge it: the state stays in memory and is written with the next turn.
+    conv_->state = after;
+    conv_->acks.emplace_back(m.id, patient_seq);
+    while (conv_->acks.size() > limits::remembered_client_ids) conv_->acks.pop_front();
+    seq_floor_ = std::max(seq_floor_, after.next_seq);
+    auto saved = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
+    if (saved) {
+        conv_->redis_version = *saved;
+    } else {
+        log::warn("session.save_failed", {{"conn", connection_id_}, {"ec", saved.error()}});
+        if (saved.error() == errc::version_conflict) {
+            auto l = co_await local_.sessions->async_load(conv_->id);
+            if (l && *l) conv_->redis_version = (*l)->version;
+            auto again = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
+            if (again) conv_->redis_version = *again;
+        }
+    }
+
+    // 6. Acknowledge, then the replies (unless they already went out as a safety instruction).
+    co_await out_.send(protocol::ack_frame(m.id, patient_seq));
+    if (!sent_early) co_await send_replies(step.replies, patient_seq + 1, false);
+    if (step.replies.empty() && !sent_early) co_await out_.send(protocol::typing_frame_out(false));
+    for (const auto& act : step.actions) {
+        if (act.kind == dialog::action_kind::escalate || act.kind == dialog::action_kind::handoff)
+            log::info("escalation.raised", {{"conn", connection_id_},
+                                            {"conversation", log::safe_id(conv_->id)},
+                                            {"urgency", log::field_value::code(rules::to_string(act.level))}});
+    }
+    if (after.ended) {
+        bool handed_off = std::any_of(step.actions.begin(), step.actions.end(),
+                                      [](const auto& x) { return x.kind == dialog::action_kind::handoff; });
+        co_await out_.send(protocol::end_frame(handed_off ? "handed_off" : "closed"));
+    }
+}
+
+}  // namespace triage::server

@@ -1,0 +1,79 @@
+#pragma once
+// One patient's conversation over one WebSocket: the turn logic of docs/architecture.md
+// ("One patient turn"). Transport-agnostic: frames come in through on_text and go out through a
+// frame_sender, so the same logic runs over TLS and plain loopback sockets.
+//
+// runs on: the connection's I/O thread; frames are handled strictly one after another.
+
+#include "server/protocol/frames.hpp"
+#include "server/services.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace triage::server {
+
+class frame_sender {
+public:
+    virtual ~frame_sender() = default;
+    // Returns false when the connection is gone; the caller stops.
+    virtual boost::asio::awaitable<bool> send(std::string frame) = 0;
+};
+
+class patient_session {
+public:
+    patient_session(shared_services& shared, thread_services& local, const clinic& c, std::uint64_t connection_id,
+                    frame_sender& out);
+
+    // Never throws: any internal failure is turned into a safe reply and an escalation.
+    boost::asio::awaitable<void> on_text(std::string frame);
+    // A frame the transport refused (binary, too large, invalid UTF-8).
+    boost::asio::awaitable<void> on_transport_error(std::string code);
+
+private:
+    struct live_conversation {
+        std::string id;
+        dialog::conversation_state state;
+        std::uint64_t redis_version = 0;
+        std::deque<std::pair<std::string, std::uint64_t>> acks;  // recent client ids and their seq
+        bool stored = false;  // the conversation row exists in PostgreSQL
+        std::string token_index;
+    };
+
+    boost::asio::awaitable<void> dispatch(const protocol::client_frame& f);
+    boost::asio::awaitable<void> on_start(const protocol::start_frame& f);
+    boost::asio::awaitable<void> on_resume(const protocol::resume_frame& f);
+    boost::asio::awaitable<void> on_message(const protocol::message_frame& f);
+    boost::asio::awaitable<void> fail_towards_human(const std::string& client_id);
+
+    // Views, not strings: callers pass literals, and GCC 12 mishandles std::string temporaries
+    // built from braces inside co_await expressions.
+    boost::asio::awaitable<void> send_error(std::string_view code, std::string_view field = {},
+                                            std::string_view id = {});
+    boost::asio::awaitable<void> send_replies(const std::vector<dialog::bot_reply>& replies, std::uint64_t first_seq,
+                                              bool urgent);
+    bool take_rate_token();
+
+    std::string seal_state() const;
+    bool open_state(const std::string& sealed, live_conversation& into) const;
+    std::string message_aad(std::uint64_t seq) const;
+
+    shared_services& shared_;
+    thread_services& local_;
+    const clinic& clinic_;
+    std::uint64_t connection_id_;
+    frame_sender& out_;
+    std::optional<live_conversation> conv_;
+    // Sequence numbers already used on the wire but perhaps not stored (an emergency instruction
+    // sent before a failed commit); later entries never reuse them.
+    std::uint64_t seq_floor_ = 1;
+    double tokens_;
+    std::chrono::steady_clock::time_point last_refill_;
+};
+
+}  // namespace triage::server

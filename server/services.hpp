@@ -1,0 +1,47 @@
+#pragma once
+// What a patient session needs, split by sharing: `shared_services` is immutable and shared by
+// every I/O thread; `thread_services` belongs to one I/O thread (its Redis and PostgreSQL
+// connections), so sessions on that thread use it without locks (STYLE A1).
+
+#include "dialog/flow.hpp"
+#include "dialog/intent.hpp"
+#include "integrations/phi/keyring.hpp"
+#include "integrations/postgres/conversation_store.hpp"
+#include "integrations/redis/session_store.hpp"
+#include "server/config.hpp"
+#include "triage-rules/engine.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace triage::server {
+
+struct clinic {
+    std::string id;
+    std::string slug;
+    std::string name;
+    std::vector<std::string> allowed_origins;
+    std::string timezone;
+};
+
+struct shared_services {
+    const config& cfg;
+    const rules::engine& rules;
+    const dialog::flow& flow;
+    const dialog::intent_classifier& intents;
+    const integrations::phi::keyring& keys;
+    std::map<std::string, clinic> clinics;  // by slug; loaded at start
+    std::atomic<std::size_t> connections{0};
+};
+
+// runs on: its I/O thread.
+struct thread_services {
+    std::shared_ptr<integrations::redis::connection> redis;
+    std::unique_ptr<integrations::redis::session_store> sessions;
+    std::unique_ptr<integrations::postgres::pool> pg;
+    std::unique_ptr<integrations::postgres::conversation_store> store;
+};
+
+}  // namespace triage::server

@@ -1,0 +1,245 @@
+// triagectl: the admin command line (migrations, clinics, keys, checking flows and rule packs,
+// classifying messages exactly as the server does).
+#include "dialog/flow_loader.hpp"
+#include "integrations/phi/keyring.hpp"
+#include "integrations/postgres/migrations.hpp"
+#include "integrations/event_sink.hpp"
+#include "server/app.hpp"
+#include "server/assess.hpp"
+#include "server/ids.hpp"
+#include "triage-rules/engine.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+namespace asio = boost::asio;
+namespace pg = triage::integrations::postgres;
+using namespace triage;
+
+namespace {
+
+int usage() {
+    std::fputs(
+        "usage: triagectl [--config FILE] COMMAND [ARGS]\n"
+        "commands:\n"
+        "  migrate                         apply database migrations\n"
+        "  seed-demo [--origin URL]...     create or update the demo clinic (slug 'demo')\n"
+        "  clinic add SLUG NAME [--origin URL]...   create or update a clinic\n"
+        "  gen-master-key                  print a new random master key (64 hex characters)\n"
+        "  check-flow FILE                 validate a flow file\n"
+        "  check-rules FILE                validate a rule pack\n"
+        "  classify [--rules FILE]... [--intents FILE]\n"
+        "                                  read JSON lines {id,text,lang} on stdin, write assessments\n",
+        stderr);
+    return 2;
+}
+
+std::optional<server::config> load_cfg(const std::string& path) {
+    std::string text;
+    if (!path.empty()) {
+        auto t = server::read_text_file(path);
+        if (!t) {
+            std::fprintf(stderr, "triagectl: cannot read %s\n", path.c_str());
+            return std::nullopt;
+        }
+        text = *t;
+    }
+    auto r = server::load_config(text, path.empty() ? "(defaults)" : path, [](const std::string& n) -> std::optional<std::string> {
+        const char* v = std::getenv(n.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    });
+    // Commands here need only some keys; report only errors about what they use.
+    if (!r.loaded) {
+        bool fatal = false;
+        for (const auto& e : r.errors)
+            if (e.find("tls:") == std::string::npos && e.find("master_key_file:") == std::string::npos) {
+                std::fprintf(stderr, "triagectl: config: %s\n", e.c_str());
+                fatal = true;
+            }
+        if (fatal) return std::nullopt;
+        // Re-load in development mode with a dummy key source to get the struct.
+        auto relaxed = server::load_config(text, path, [](const std::string& n) -> std::optional<std::string> {
+            if (n == "TRIAGE_MODE") return std::string("development");
+            if (n == "TRIAGE_LISTEN_ADDRESS") return std::string("127.0.0.1");
+            if (n == "TRIAGE_MASTER_KEY") return std::string("unused");
+            const char* v = std::getenv(n.c_str());
+            return v ? std::optional<std::string>(v) : std::nullopt;
+        });
+        if (!relaxed.loaded) return std::nullopt;
+        return relaxed.loaded;
+    }
+    return r.loaded;
+}
+
+pg::connection_settings pg_settings(const server::config& c) {
+    pg::connection_settings s;
+    s.hostaddr = c.postgres.hostaddr;
+    s.port = c.postgres.port;
+    s.dbname = c.postgres.dbname;
+    s.user = c.postgres.user;
+    s.password = c.postgres.password;
+    s.query_timeout = std::chrono::milliseconds(std::max(c.postgres.query_timeout_ms, 10000));
+    return s;
+}
+
+template <class F>
+int with_db(const server::config& c, F body) {
+    asio::io_context ctx;
+    integrations::null_event_sink sink;
+    pg::connection conn(ctx.get_executor(), pg_settings(c), sink);
+    auto fut = asio::co_spawn(ctx, [&]() -> asio::awaitable<int> {
+        if (auto ec = co_await conn.async_connect()) {
+            std::fprintf(stderr, "triagectl: cannot connect to PostgreSQL at %s:%u (%s)\n", c.postgres.hostaddr.c_str(),
+                         static_cast<unsigned>(c.postgres.port), ec.message().c_str());
+            co_return 1;
+        }
+        co_return co_await body(conn);
+    }(), asio::use_future);
+    ctx.run();
+    return fut.get();
+}
+
+int upsert_clinic(const server::config& c, std::string slug, std::string name, std::vector<std::string> origins) {
+    return with_db(c, [&](pg::connection& conn) -> asio::awaitable<int> {
+        boost::json::array arr;
+        for (auto& o : origins) arr.emplace_back(o);
+        pg::statement st{"INSERT INTO clinics (id, slug, name, allowed_origins) "
+                         "SELECT $1, $2, $3, ARRAY(SELECT json_array_elements_text($4::json)) "
+                         "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, allowed_origins = EXCLUDED.allowed_origins "
+                         "RETURNING id",
+                         {pg::text(server::new_uuid()), pg::text(slug), pg::text(name), pg::text(boost::json::serialize(arr))}};
+        auto r = co_await conn.async_query(std::move(st));
+        if (!r) {
+            std::fprintf(stderr, "triagectl: could not store the clinic (%s); is the schema migrated?\n",
+                         r.error().message().c_str());
+            co_return 1;
+        }
+        std::printf("clinic %s (%s) ready, id %s\n", slug.c_str(), name.c_str(), r->at(0, 0)->c_str());
+        co_return 0;
+    });
+}
+
+int classify(const std::vector<std::string>& rule_files, const std::string& intents_file) {
+    std::vector<rules::rule_pack> packs;
+    for (const auto& f : rule_files) {
+        auto text = server::read_text_file(f);
+        if (!text) { std::fprintf(stderr, "triagectl: cannot read %s\n", f.c_str()); return 2; }
+        auto p = rules::load_rule_pack(*text, f);
+        for (const auto& d : p.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+        if (!p.pack) return 2;
+        packs.push_back(std::move(*p.pack));
+    }
+    rules::engine engine(std::move(packs));
+    auto itext = server::read_text_file(intents_file);
+    if (!itext) { std::fprintf(stderr, "triagectl: cannot read %s\n", intents_file.c_str()); return 2; }
+    auto intents = dialog::load_keyword_intents(*itext, intents_file);
+    for (const auto& e : intents.errors) std::fprintf(stderr, "%s\n", e.c_str());
+    if (!intents.classifier) return 2;
+
+    std::string line;
+    int bad = 0;
+    std::size_t line_no = 0;
+    while (std::getline(std::cin, line)) {
+        ++line_no;
+        if (line.empty()) continue;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(line, ec);
+        const boost::json::object* o = ec ? nullptr : v.if_object();
+        const boost::json::value* text = o ? o->if_contains("text") : nullptr;
+        if (!text || !text->is_string()) {
+            std::fprintf(stderr, "triagectl: line %zu: expected {\"id\": ..., \"text\": \"...\", \"lang\": \"en\"|\"es\"}\n", line_no);
+            ++bad;
+            continue;
+        }
+        std::string id;
+        if (auto* i = o->if_contains("id")) id = i->is_string() ? std::string(i->as_string()) : boost::json::serialize(*i);
+        auto a = server::assess_message(engine, *intents.classifier, text->as_string());
+        std::string out = server::classify_json_line(id, a);
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        std::fputc('\n', stdout);
+    }
+    return bad ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string config_path;
+    if (args.size() >= 2 && (args[0] == "--config" || args[0] == "-c")) {
+        config_path = args[1];
+        args.erase(args.begin(), args.begin() + 2);
+    }
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") return usage();
+    const std::string cmd = args[0];
+
+    if (cmd == "gen-master-key") {
+        if (!integrations::phi::keyring::init()) return 1;
+        std::printf("%s\n", integrations::phi::generate_master_key_hex().c_str());
+        return 0;
+    }
+    if (cmd == "check-flow" && args.size() == 2) {
+        auto text = server::read_text_file(args[1]);
+        if (!text) { std::fprintf(stderr, "triagectl: cannot read %s\n", args[1].c_str()); return 2; }
+        auto r = dialog::load_flow(*text, args[1]);
+        for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+        if (!r.loaded) return 1;
+        std::printf("%s: flow %s version %s, %zu states: ok\n", args[1].c_str(), r.loaded->id.c_str(),
+                    r.loaded->version.c_str(), r.loaded->states.size());
+        return 0;
+    }
+    if (cmd == "check-rules" && args.size() == 2) {
+        auto text = server::read_text_file(args[1]);
+        if (!text) { std::fprintf(stderr, "triagectl: cannot read %s\n", args[1].c_str()); return 2; }
+        auto r = rules::load_rule_pack(*text, args[1]);
+        for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+        if (!r.pack) return 1;
+        std::printf("%s: pack %s version %s, %zu rules: ok\n", args[1].c_str(), r.pack->name.c_str(),
+                    r.pack->version.c_str(), r.pack->rules.size());
+        return 0;
+    }
+    if (cmd == "classify") {
+        std::vector<std::string> rule_files;
+        std::string intents_file = "dialog/intents.yaml";
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--rules" && i + 1 < args.size()) rule_files.push_back(args[++i]);
+            else if (args[i] == "--intents" && i + 1 < args.size()) intents_file = args[++i];
+            else return usage();
+        }
+        if (rule_files.empty()) rule_files.push_back("triage-rules/packs/core.yaml");
+        return classify(rule_files, intents_file);
+    }
+
+    auto cfg = load_cfg(config_path);
+    if (!cfg) return 2;
+    if (cmd == "migrate") {
+        return with_db(*cfg, [](pg::connection& conn) -> asio::awaitable<int> {
+            auto r = co_await pg::async_migrate(conn);
+            if (!r) {
+                std::fprintf(stderr, "triagectl: migration failed (%s)\n", r.error().message().c_str());
+                co_return 1;
+            }
+            auto v = co_await pg::async_schema_version(conn);
+            std::printf("migrations: %d applied, schema at version %d\n", *r, v ? *v : -1);
+            co_return 0;
+        });
+    }
+    if (cmd == "seed-demo" || (cmd == "clinic" && args.size() >= 4 && args[1] == "add")) {
+        bool demo = cmd == "seed-demo";
+        std::string slug = demo ? "demo" : args[2];
+        std::string name = demo ? "Demo Family Clinic" : args[3];
+        std::vector<std::string> origins;
+        for (std::size_t i = demo ? 1 : 4; i < args.size(); ++i) {
+            if (args[i] == "--origin" && i + 1 < args.size()) origins.push_back(args[++i]);
+            else return usage();
+        }
+        return upsert_clinic(*cfg, slug, name, origins);
+    }
+    return usage();
+}
