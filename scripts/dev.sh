@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Quick start: installs what is missing, builds, starts PostgreSQL and Redis on 127.0.0.1 with
+# their data under .run/, migrates, seeds the demo clinic, creates a development master key and
+# a self-signed certificate, and runs triaged in the foreground. Ctrl-C stops everything it
+# started. Safe to run again: existing data, key and certificate are reused.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+run=${TRIAGE_RUN_DIR:-$here/.run}
+port=${TRIAGE_PORT:-8443}
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+mkdir -p "$run"
+chmod 700 "$run"
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "==> stopping"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  redis_stop "$run/redis"
+  pg_stop "$run/postgres"
+}
+trap cleanup EXIT INT TERM
+
+# Ports: fixed per checkout once chosen, so bookmarks keep working between runs.
+[ -f "$run/ports" ] || echo "PG_PORT=$(free_port) REDIS_PORT=$(free_port)" >"$run/ports"
+# shellcheck disable=SC1091
+source <(tr ' ' '\n' <"$run/ports")
+port_in_use "$port" && { echo "port $port is in use; set TRIAGE_PORT to another" >&2; exit 1; }
+
+echo "==> PostgreSQL on 127.0.0.1:$PG_PORT (data in .run/postgres)"
+pg_stop "$run/postgres"
+pg_start "$run/postgres" "$PG_PORT"
+echo "==> Redis on 127.0.0.1:$REDIS_PORT"
+redis_stop "$run/redis"
+redis_start "$run/redis" "$REDIS_PORT"
+pids+=("$(cat "$run/redis/redis.pid")")
+
+[ -f "$run/master.key" ] || { (umask 077; build/server/triagectl gen-master-key >"$run/master.key"); echo "==> created development master key .run/master.key"; }
+make_dev_cert "$run"
+
+cat >"$run/triaged.yaml" <<YAML
+# Written by scripts/dev.sh; see docs/configuration.md.
+mode: development
+listen: { address: 127.0.0.1, port: $port }
+tls: { certificate: $run/tls.crt, private_key: $run/tls.key }
+master_key_file: $run/master.key
+web_root: $here/web
+flow_file: $here/dialog/flows/default.yaml
+intents_file: $here/dialog/intents.yaml
+rule_packs: [$here/triage-rules/packs/core.yaml]
+redis: { port: $REDIS_PORT }
+postgres: { port: $PG_PORT }
+YAML
+
+build/server/triagectl --config "$run/triaged.yaml" migrate
+build/server/triagectl --config "$run/triaged.yaml" seed-demo --origin "https://127.0.0.1:$port" --origin "https://localhost:$port"
+
+build/server/triaged --config "$run/triaged.yaml" &
+pids+=("$!")
+wait_until 30 "triaged" curl -ksf "https://127.0.0.1:$port/healthz"
+cat <<MSG
+
+  Triage chat is running (self-signed certificate: accept the browser warning once).
+    Patient chat:  https://127.0.0.1:$port/chat/?clinic=demo
+    Demo portal:   https://127.0.0.1:$port/
+    Health:        https://127.0.0.1:$port/healthz   Readiness: https://127.0.0.1:$port/readyz
+  Press Ctrl-C to stop everything.
+
+MSG
+wait "${pids[-1]}"

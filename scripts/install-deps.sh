@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every system and npm package the build, the product and the tests need.
+# Idempotent: packages already present are skipped, so a second run costs a few seconds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libhiredis-dev libpq-dev libsodium-dev libssl-dev libicu-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server postgresql postgresql-client
+  chromium fonts-liberation nodejs openssl ca-certificates curl
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "==> installing Debian packages: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "==> Debian packages present"
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends npm
+fi
+
+if [ -f "$here/tests/package.json" ]; then
+  if [ ! -d "$here/tests/node_modules" ] || [ "$here/tests/package-lock.json" -nt "$here/tests/node_modules/.stamp" ]; then
+    echo "==> installing npm packages for the tests"
+    (cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
+  fi
+fi

@@ -1,0 +1,121 @@
+// The patient WebSocket and HTTP surface against a running triaged (tests/peers/stack.sh):
+// hostile frames get their documented error and the connection keeps answering (STYLE T4).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { loadStack } from '../lib/stack.mjs';
+import { PatientClient } from '../lib/patient_client.mjs';
+
+let stack;
+before(() => { stack = loadStack(); assert.ok(stack, 'TRIAGE_TEST_ENV_FILE must point at a running stack'); });
+
+function rawGet(path) {
+  const { hostname, port } = new URL(stack.base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), hostname, () => {
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    let data = '';
+    sock.on('data', (d) => { data += d; });
+    sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+}
+
+async function expectError(c, payload, code, field) {
+  const from = c.frames.length;
+  c.send(payload);
+  const e = await c.waitFor((f) => f.type === 'error', { from, what: code });
+  assert.equal(e.code, code, JSON.stringify(e));
+  if (field) assert.equal(e.field, field);
+  assert.ok(e.message.length > 0);
+  await c.barrier(); // the same connection still answers
+}
+
+test('health and readiness', async () => {
+  const h = await fetch(`${stack.base}/healthz`);
+  assert.equal(h.status, 200);
+  assert.deepEqual(await h.json(), { status: 'alive' });
+  const r = await fetch(`${stack.base}/readyz`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { status: 'ready', redis: 'ok', postgres: 'ok' });
+});
+
+test('static files with content types and no traversal', async () => {
+  const page = await fetch(`${stack.base}/chat/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.match(page.headers.get('content-security-policy'), /default-src 'self'/);
+  const js = await fetch(`${stack.base}/chat/chat.js`);
+  assert.match(js.headers.get('content-type'), /^text\/javascript/);
+  // Raw requests: fetch would normalise "..", which is exactly what an attacker does not do.
+  for (const bad of ['/../CMakeLists.txt', '/%2e%2e/CMakeLists.txt', '/chat/../../CMakeLists.txt', '/.git/config',
+                     '/..%2fCMakeLists.txt']) {
+    const reply = await rawGet(bad);
+    assert.match(reply, /^HTTP\/1\.1 (400|404)/, `${bad} -> ${reply.split('\r\n')[0]}`);
+    assert.doesNotMatch(reply, /cmake_minimum_required|\[core\]/);
+  }
+  assert.equal((await fetch(`${stack.base}/nope.html`)).status, 404);
+});
+
+test('upgrade from a foreign origin is refused (cross-site WebSocket hijacking)', async () => {
+  await assert.rejects(PatientClient.connect(stack.base, { origin: 'https://evil.example' }), /HTTP 403/);
+  // The clinic's configured portal origin is accepted.
+  const ok = await PatientClient.connect(stack.base, { origin: 'http://portal.example.test' });
+  ok.close();
+  await assert.rejects(PatientClient.connect(stack.base, { clinic: 'no-such-clinic' }), /HTTP 404/);
+});
+
+test('hostile frames get typed errors and the connection stays usable', async () => {
+  const c = await PatientClient.connect(stack.base);
+  await expectError(c, '{not json', 'invalid_json');
+  await expectError(c, '[1,2,3]', 'invalid_message', 'type');
+  await expectError(c, { type: 'teleport' }, 'unknown_type');
+  await expectError(c, { type: 'message', id: 'm1', text: 'hi' }, 'not_started');
+  await expectError(c, { type: 'start', v: 1, lang: 'en', admin: true }, 'unknown_field', 'admin');
+  await expectError(c, { type: 'start', v: 99 }, 'unsupported_version');
+  await expectError(c, '{"type":"ping","x":' + '['.repeat(50) + ']'.repeat(50) + '}', 'invalid_json');
+  await c.start();
+  await expectError(c, { type: 'message', id: 'm2', text: 12 }, 'invalid_message', 'text');
+  await expectError(c, { type: 'message', text: 'hi' }, 'invalid_message', 'id');
+  await expectError(c, { type: 'message', id: 'm3', text: 'x'.repeat(2001) }, 'invalid_message', 'text');
+  await expectError(c, { type: 'start', v: 1 }, 'already_started');
+  // Binary frames are refused but do not end the conversation.
+  const from = c.frames.length;
+  c.sendRaw(Buffer.from([1, 2, 3]), { binary: true });
+  const e = await c.waitFor((f) => f.type === 'error', { from });
+  assert.equal(e.code, 'binary_not_supported');
+  const turn = await c.say('m4', 'hello');
+  assert.ok(turn.ack, 'a valid message is still processed after all that');
+  c.close();
+});
+
+test('an oversize frame closes with 1009', async () => {
+  const c = await PatientClient.connect(stack.base);
+  c.send({ type: 'message', id: 'big', text: 'x'.repeat(70000) });
+  const closed = await c.waitClose();
+  assert.equal(closed.code, 1009);
+});
+
+test('invalid UTF-8 in a text frame closes with 1007', async () => {
+  const c = await PatientClient.connect(stack.base);
+  // ws validates outgoing text only if asked; send raw bytes as a text frame.
+  c.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
+  const closed = await c.waitClose();
+  assert.equal(closed.code, 1007);
+});
+
+test('a message flood is rate limited, not dropped silently', async () => {
+  const c = await PatientClient.connect(stack.base);
+  await c.start();
+  const from = c.frames.length;
+  for (let i = 0; i < 40; i++) c.send({ type: 'message', id: `f${i}`, text: 'hello' });
+  await c.barrier(10000);
+  const turn = c.frames.slice(from);
+  for (let i = 0; i < 40; i++) {
+    const answered = turn.some((f) => (f.type === 'ack' || f.type === 'error') && f.id === `f${i}`);
+    assert.ok(answered, `message f${i} got neither an ack nor an error`);
+  }
+  assert.ok(turn.some((f) => f.type === 'error' && f.code === 'rate_limited'));
+  c.close();
+});

@@ -1,0 +1,109 @@
+// Red flags over a real WebSocket: the safety instruction comes before anything is stored, and
+// keeps coming when Redis or PostgreSQL is down; other messages then get a clear not_saved, and
+// the service recovers by itself when they return, without losing an acknowledged message.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { loadStack, stackCommand } from '../lib/stack.mjs';
+import { PatientClient } from '../lib/patient_client.mjs';
+
+let stack;
+before(() => { stack = loadStack(); assert.ok(stack); });
+after(() => {
+  // Leave the stack as we found it even if a test failed half-way.
+  try { stackCommand('start-redis'); } catch {}
+  try { stackCommand('start-postgres'); } catch {}
+});
+
+const EMERGENCY = 'I have crushing chest pain and I cannot breathe';
+
+async function waitReady(want) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const r = await fetch(`${stack.base}/readyz`).then((x) => x.json()).catch(() => null);
+    if (r && want(r)) return r;
+    if (Date.now() > deadline) throw new Error(`readyz never became as expected: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, 100)); // polling an external state change, not synchronising our own code
+  }
+}
+
+function psql(sql) {
+  return execFileSync('psql', ['-h', '127.0.0.1', '-p', stack.pgPort, '-U', 'triage', '-d', 'triage', '-qtAc', sql]).toString().trim();
+}
+
+test('an emergency gets the urgent safety instruction before its ack, and an escalation is recorded', async () => {
+  const c = await PatientClient.connect(stack.base);
+  const started = await c.start();
+  const turn = await c.say('e1', EMERGENCY);
+  const urgentIdx = turn.frames.findIndex((f) => f.type === 'bot' && f.urgent);
+  const ackIdx = turn.frames.findIndex((f) => f.type === 'ack');
+  assert.ok(urgentIdx >= 0, `no urgent bot frame: ${JSON.stringify(turn.frames)}`);
+  assert.ok(ackIdx > urgentIdx, 'the safety instruction must not wait for storage');
+  assert.match(turn.frames[urgentIdx].text, /911/);
+  const n = psql(`SELECT count(*) FROM escalations WHERE conversation_id = '${started.conversation}' AND urgency = 'emergency'`);
+  assert.ok(Number(n) >= 1, 'an emergency escalation is stored');
+  const audit = psql(`SELECT detail->>'pack' FROM audit_events WHERE conversation_id = '${started.conversation}' AND action = 'escalation.raised' LIMIT 1`);
+  assert.match(audit, /core@/);
+  c.close();
+});
+
+test('a negated symptom does not raise the alarm', async () => {
+  const c = await PatientClient.connect(stack.base);
+  await c.start();
+  const turn = await c.say('n1', 'no chest pain, I just need to book a checkup');
+  assert.ok(turn.ack);
+  assert.ok(!turn.bots.some((b) => b.urgent), JSON.stringify(turn.bots));
+  c.close();
+});
+
+test('Redis down: red flag still answered, others told not_saved, recovery after restart', async () => {
+  const c = await PatientClient.connect(stack.base);
+  await c.start();
+  const ok = await c.say('r1', 'yes');
+  assert.ok(ok.ack);
+  stackCommand('stop-redis');
+  try {
+    await waitReady((r) => r.redis === 'unavailable');
+    const plain = await c.say('r2', 'I would like to book an appointment');
+    assert.equal(plain.error?.code, 'not_saved', JSON.stringify(plain.frames));
+    assert.equal(plain.ack, undefined);
+    const emergency = await c.say('r3', EMERGENCY);
+    assert.ok(emergency.bots.some((b) => b.urgent && /911/.test(b.text)), JSON.stringify(emergency.frames));
+  } finally {
+    stackCommand('start-redis');
+  }
+  await waitReady((r) => r.redis === 'ok');
+  // Redis restarted empty (no persistence in tests): the conversation state is gone, so the
+  // client is told plainly and can start again; a new conversation works at once.
+  const c2 = await PatientClient.connect(stack.base);
+  await c2.start();
+  const after = await c2.say('r4', 'yes');
+  assert.ok(after.ack, JSON.stringify(after.frames));
+  c.close();
+  c2.close();
+});
+
+test('PostgreSQL down: red flag still answered, others told not_saved, no acknowledged message lost', async () => {
+  const c = await PatientClient.connect(stack.base);
+  const started = await c.start();
+  const acked = await c.say('p1', 'yes');
+  assert.ok(acked.ack);
+  stackCommand('stop-postgres');
+  try {
+    await waitReady((r) => r.postgres === 'unavailable');
+    const plain = await c.say('p2', 'I need a refill of my blood pressure pills');
+    assert.equal(plain.error?.code, 'not_saved', JSON.stringify(plain.frames));
+    const emergency = await c.say('p3', 'my wife collapsed and is not breathing');
+    assert.ok(emergency.bots.some((b) => b.urgent && /911/.test(b.text)), JSON.stringify(emergency.frames));
+  } finally {
+    stackCommand('start-postgres');
+  }
+  await waitReady((r) => r.postgres === 'ok');
+  // The client resends what was not saved; it is now processed and acknowledged.
+  const resent = await c.say('p2', 'I need a refill of my blood pressure pills');
+  assert.ok(resent.ack, JSON.stringify(resent.frames));
+  // Every acknowledged patient message is in the database.
+  const ids = psql(`SELECT string_agg(client_msg_id, ',' ORDER BY seq) FROM messages WHERE conversation_id = '${started.conversation}' AND author = 'patient'`);
+  assert.deepEqual(ids.split(','), ['p1', 'p2']);
+  c.close();
+});

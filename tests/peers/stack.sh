@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Starts and stops the real services the integration, end-to-end and browser tests use, all on
+# 127.0.0.1 with ports chosen now, in a temporary folder:
+#   stack.sh start DIR        PostgreSQL, Redis, migrations, demo clinic, triaged; writes DIR/env
+#   stack.sh stop DIR         stops everything it started, by PID
+#   stack.sh stop-redis DIR | start-redis DIR | stop-postgres DIR | start-postgres DIR
+#                             outage drills for the failure tests (same ports, same data)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$here/scripts/lib.sh"
+cmd=${1:?usage: stack.sh start|stop|... DIR}
+dir=${2:?usage: stack.sh $cmd DIR}
+build=${TRIAGE_BUILD_DIR:-$here/build}
+
+load_env() { set -a; # shellcheck disable=SC1091
+  source "$dir/env"; set +a; }
+
+# start_server NAME: runs triaged with DIR/NAME.yaml, PID in DIR/NAME.pid, URL in DIR/NAME.ready.
+start_server() {
+  local name=$1
+  rm -f "$dir/$name.ready"
+  "$build/server/triaged" --config "$dir/$name.yaml" >>"$dir/$name.log" 2>&1 </dev/null &
+  echo $! >"$dir/$name.pid"
+  wait_until 60 "$name to listen" test -s "$dir/$name.ready" || { tail -n 30 "$dir/$name.log" >&2; return 1; }
+}
+
+stop_pid_file() {
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f"); kill "$pid" 2>/dev/null || true
+  wait_until 10 "$f to stop" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+case "$cmd" in
+start)
+  # A run that crashed may have left its stack behind: stop it before starting afresh.
+  [ -d "$dir" ] && "$0" stop "$dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  pg_port=$(free_port); redis_port=$(free_port)
+  # Tests do not need crash durability; fsync off keeps them quick on slow disks.
+  PG_FSYNC=off pg_start "$dir/postgres" "$pg_port"
+  redis_start "$dir/redis" "$redis_port"
+  "$build/server/triagectl" gen-master-key >"$dir/master.key"
+  chmod 600 "$dir/master.key"
+  make_dev_cert "$dir"
+  # Two instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS.
+  for name in a b; do
+    if [ "$name" = a ]; then tls=""; else tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; fi
+  cat >"$dir/$name.yaml" <<YAML
+mode: development
+listen: { address: 127.0.0.1, port: 0 }
+$tls
+master_key_file: $dir/master.key
+ready_file: $dir/$name.ready
+web_root: $here/web
+flow_file: $here/dialog/flows/default.yaml
+intents_file: $here/dialog/intents.yaml
+rule_packs: [${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}]
+io_threads: 2
+redis: { port: $redis_port, command_timeout_ms: 300 }
+postgres: { port: $pg_port, query_timeout_ms: 1500 }
+log: { level: debug, file: $dir/$name.log }
+YAML
+  done
+  "$build/server/triagectl" --config "$dir/a.yaml" migrate >/dev/null
+  "$build/server/triagectl" --config "$dir/a.yaml" seed-demo --origin "http://portal.example.test" >/dev/null
+  "$build/server/triagectl" --config "$dir/a.yaml" clinic add other "Other Clinic" >/dev/null
+  start_server a
+  start_server b
+  base=$(cat "$dir/a.ready")
+  cat >"$dir/env" <<ENV
+TRIAGE_TEST_DIR=$dir
+TRIAGE_TEST_BASE_URL=$base
+TRIAGE_TEST_PG_PORT=$pg_port
+TRIAGE_TEST_REDIS_PORT=$redis_port
+TRIAGE_TEST_SERVER_LOG=$dir/a.log
+TRIAGE_TEST_TLS_BASE_URL=$(cat "$dir/b.ready")
+TRIAGE_TEST_TLS_SERVER_LOG=$dir/b.log
+TRIAGE_TEST_TLS_CA=$dir/tls.crt
+TRIAGE_TEST_MASTER_KEY_FILE=$dir/master.key
+TRIAGE_TEST_STACK=$here/tests/peers/stack.sh
+ENV
+  echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
+  ;;
+stop)
+  stop_pid_file "$dir/a.pid"
+  stop_pid_file "$dir/b.pid"
+  redis_stop "$dir/redis"
+  pg_stop "$dir/postgres"
+  echo "test stack stopped"
+  ;;
+stop-redis) redis_stop "$dir/redis" ;;
+start-redis) load_env; redis_start "$dir/redis" "$TRIAGE_TEST_REDIS_PORT" ;;
+stop-postgres) pg_stop "$dir/postgres" ;;
+start-postgres) load_env; pg_start "$dir/postgres" "$TRIAGE_TEST_PG_PORT" ;;
+*) echo "unknown command $cmd" >&2; exit 2 ;;
+esac
