@@ -16,7 +16,8 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 
 mkdir -p "$run"
-chmod 700 "$run"
+# Traversable for the postgres system user (initdb runs as it); the secrets inside are 0600.
+chmod 711 "$run"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
