@@ -40,6 +40,7 @@ wait_until() {
 pg_start() {
   local dir=$1 port=$2 bin
   bin=$(pg_bindir) || return 1
+  if [ -f "$dir/postmaster.pid" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then return 0; fi
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
   chmod 700 "$dir"
@@ -68,6 +69,8 @@ pg_stop() {
 redis_start() {
   local dir=$1 port=$2
   mkdir -p "$dir"
+  # Already running (a drill's clean-up may ask twice): keep it, and keep its PID file true.
+  if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then return 0; fi
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
     --logfile "$dir/redis.log" --daemonize no >/dev/null 2>&1 </dev/null &
   echo $! >"$dir/redis.pid"
