@@ -3,6 +3,7 @@
 #include "dialog/flow_loader.hpp"
 #include "integrations/errc.hpp"
 #include "integrations/postgres/migrations.hpp"
+#include "server/assess.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
 #include "server/services.hpp"
@@ -164,21 +165,11 @@ int run(const config& cfg) {
     auto flow = dialog::load_flow(*flow_text, cfg.flow_file);
     for (const auto& d : flow.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
     if (!flow.loaded) return 2;
-    auto intents_text = read_text_file(cfg.intents_file);
-    if (!intents_text) { std::fprintf(stderr, "triaged: intents_file: cannot read %s\n", cfg.intents_file.c_str()); return 2; }
-    auto intents = dialog::load_keyword_intents(*intents_text, cfg.intents_file);
-    for (const auto& e : intents.errors) std::fprintf(stderr, "%s\n", e.c_str());
-    if (!intents.classifier) return 2;
-    std::vector<rules::rule_pack> packs;
-    for (const auto& file : cfg.rule_packs) {
-        auto text = read_text_file(file);
-        if (!text) { std::fprintf(stderr, "triaged: rule_packs: cannot read %s\n", file.c_str()); return 2; }
-        auto p = rules::load_rule_pack(*text, file);
-        for (const auto& d : p.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
-        if (!p.pack) return 2;
-        packs.push_back(std::move(*p.pack));
-    }
-    rules::engine engine(std::move(packs));
+    auto intents = load_intent_classifier(cfg.intents_file);
+    if (!intents) return 2;
+    auto loaded_rules = load_rule_engine(cfg.rule_packs);
+    if (!loaded_rules) return 2;
+    rules::engine engine = std::move(*loaded_rules);
 
     std::unique_ptr<asio::ssl::context> tls;
     if (!cfg.tls_certificate.empty()) {
@@ -238,7 +229,7 @@ int run(const config& cfg) {
         return 3;
     }
 
-    shared_services shared{cfg, engine, *flow.loaded, *intents.classifier, keys, std::move(st.clinics), {}};
+    shared_services shared{cfg, engine, *flow.loaded, *intents, keys, std::move(st.clinics), {}};
     std::vector<http::io_thread> threads;
     for (unsigned i = 0; i < n_threads; ++i) threads.push_back({contexts[i].get(), services[i].get()});
     http::listener listener(shared, threads, tls.get());

@@ -1,10 +1,41 @@
 #include "server/assess.hpp"
 
+#include "server/app.hpp"
+
 #include <boost/json.hpp>
+
+#include <cstdio>
 
 namespace json = boost::json;
 
 namespace triage::server {
+
+std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files) {
+    std::vector<rules::rule_pack> packs;
+    for (const auto& file : files) {
+        auto text = read_text_file(file);
+        if (!text) {
+            std::fprintf(stderr, "rule_packs: cannot read %s\n", file.c_str());
+            return std::nullopt;
+        }
+        auto p = rules::load_rule_pack(*text, file);
+        for (const auto& d : p.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+        if (!p.pack) return std::nullopt;
+        packs.push_back(std::move(*p.pack));
+    }
+    return rules::engine(std::move(packs));
+}
+
+std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file) {
+    auto text = read_text_file(file);
+    if (!text) {
+        std::fprintf(stderr, "intents_file: cannot read %s\n", file.c_str());
+        return nullptr;
+    }
+    auto r = dialog::load_keyword_intents(*text, file);
+    for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
+    return std::move(r.classifier);
+}
 
 message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,
                                   std::string_view text) noexcept {

@@ -5,7 +5,10 @@
 #include "dialog/intent.hpp"
 #include "triage-rules/engine.hpp"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace triage::server {
@@ -14,6 +17,11 @@ struct message_assessment {
     rules::assessment triage;
     dialog::intent_guess intent;
 };
+
+// Control plane: loads rule packs and the intent classifier from files, printing every problem
+// (file:line:col) to standard error. Empty on any error; the caller stops.
+std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files);
+std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file);
 
 // Never throws: the rules fail towards escalation and a failing classifier counts as "other".
 message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,

@@ -126,21 +126,10 @@ int upsert_clinic(const server::config& c, std::string slug, std::string name, s
 }
 
 int classify(const std::vector<std::string>& rule_files, const std::string& intents_file) {
-    std::vector<rules::rule_pack> packs;
-    for (const auto& f : rule_files) {
-        auto text = server::read_text_file(f);
-        if (!text) { std::fprintf(stderr, "triagectl: cannot read %s\n", f.c_str()); return 2; }
-        auto p = rules::load_rule_pack(*text, f);
-        for (const auto& d : p.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
-        if (!p.pack) return 2;
-        packs.push_back(std::move(*p.pack));
-    }
-    rules::engine engine(std::move(packs));
-    auto itext = server::read_text_file(intents_file);
-    if (!itext) { std::fprintf(stderr, "triagectl: cannot read %s\n", intents_file.c_str()); return 2; }
-    auto intents = dialog::load_keyword_intents(*itext, intents_file);
-    for (const auto& e : intents.errors) std::fprintf(stderr, "%s\n", e.c_str());
-    if (!intents.classifier) return 2;
+    auto engine = server::load_rule_engine(rule_files);
+    if (!engine) return 2;
+    auto intents = server::load_intent_classifier(intents_file);
+    if (!intents) return 2;
 
     std::string line;
     int bad = 0;
@@ -159,7 +148,7 @@ int classify(const std::vector<std::string>& rule_files, const std::string& inte
         }
         std::string id;
         if (auto* i = o->if_contains("id")) id = i->is_string() ? std::string(i->as_string()) : boost::json::serialize(*i);
-        auto a = server::assess_message(engine, *intents.classifier, text->as_string());
+        auto a = server::assess_message(*engine, *intents, text->as_string());
         std::string out = server::classify_json_line(id, a);
         std::fwrite(out.data(), 1, out.size(), stdout);
         std::fputc('\n', stdout);
