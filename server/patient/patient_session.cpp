@@ -423,8 +423,11 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     } else {
         log::warn("session.save_failed", {{"conn", connection_id_}, {"ec", saved.error()}});
         if (saved.error() == errc::version_conflict) {
+            // Either another writer moved on (take its version: this turn is already durable and
+            // ordered by the database) or Redis lost the state (restart without persistence):
+            // then our copy re-creates it.
             auto l = co_await local_.sessions->async_load(conv_->id);
-            if (l && *l) conv_->redis_version = (*l)->version;
+            if (l) conv_->redis_version = *l ? (*l)->version : 0;
             auto again = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
             if (again) conv_->redis_version = *again;
         }

@@ -73,8 +73,12 @@ test('Redis down: red flag still answered, others told not_saved, recovery after
     stackCommand('start-redis');
   }
   await waitReady((r) => r.redis === 'ok');
-  // Redis restarted empty (no persistence in tests): the conversation state is gone, so the
-  // client is told plainly and can start again; a new conversation works at once.
+  // Redis restarted empty (no persistence in tests): the open connection still holds the state
+  // and writes it back with its next turn, and a new conversation works at once.
+  const same = await c.say('r5', 'yes');
+  assert.ok(same.ack, JSON.stringify(same.frames));
+  const keys = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', stack.redisPort, '--scan']).toString();
+  assert.ok(keys.trim().length > 0, 'the conversation state is back in Redis');
   const c2 = await PatientClient.connect(stack.base);
   await c2.start();
   const after = await c2.say('r4', 'yes');
