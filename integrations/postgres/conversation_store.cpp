@@ -27,8 +27,15 @@ struct conversation_store::queued {
 // A batch larger than this is split: one huge transaction would hold locks and delay everyone.
 constexpr std::size_t max_batch_turns = 64;
 
+statement clinic_scope(const std::string& clinic_id) {
+    // Row-level security (migration 002) shows and accepts only this clinic's rows for the rest of
+    // the transaction; a turn of another clinic in the same batch sets its own.
+    return {"SELECT set_config('triage.clinic_id', $1, true)", {text(clinic_id)}};
+}
+
 std::vector<statement> statements_for(const turn_write& w) {
     std::vector<statement> out;
+    out.push_back(clinic_scope(w.clinic_id));
     if (w.start) {
         out.push_back({"INSERT INTO conversations (id, clinic_id, token_index, lang, flow_id, flow_version) "
                        "VALUES ($1, $2, $3, $4, $5, $6)",
@@ -128,22 +135,30 @@ asio::awaitable<void> conversation_store::flush_loop() {
     flushing_ = false;
 }
 
+// Reads of clinical tables run as a two-statement transaction: the clinic scope, then the query.
+asio::awaitable<boost::system::result<rows>> conversation_store::scoped_query(std::string clinic_id, statement st) {
+    std::vector<statement> sts{clinic_scope(clinic_id), std::move(st)};
+    auto r = co_await pool_.async_transaction(std::move(sts));
+    if (!r) co_return r.error();
+    co_return std::move(r->back());
+}
+
 asio::awaitable<boost::system::result<std::optional<conversation_ref>>> conversation_store::async_find_by_token(
     std::string clinic_id, std::string token_index) {
     statement st{"SELECT id, lang FROM conversations WHERE clinic_id = $1 AND token_index = $2",
-                 {text(std::move(clinic_id)), bytes(std::move(token_index))}};
-    auto r = co_await pool_.async_query(std::move(st));
+                 {text(clinic_id), bytes(std::move(token_index))}};
+    auto r = co_await scoped_query(clinic_id, std::move(st));
     if (!r) co_return r.error();
     if (r->size() == 0) co_return std::optional<conversation_ref>{};
     co_return std::optional<conversation_ref>{conversation_ref{*r->at(0, 0), *r->at(0, 1)}};
 }
 
 asio::awaitable<boost::system::result<std::vector<transcript_entry>>> conversation_store::async_transcript_after(
-    std::string conversation_id, std::uint64_t after_seq) {
+    std::string clinic_id, std::string conversation_id, std::uint64_t after_seq) {
     statement st{"SELECT seq, author, client_msg_id, key_id, body FROM messages "
-                 "WHERE conversation_id = $1 AND seq > $2 ORDER BY seq",
-                 {text(std::move(conversation_id)), text(std::to_string(after_seq))}};
-    auto r = co_await pool_.async_query(std::move(st));
+                 "WHERE clinic_id = $1 AND conversation_id = $2 AND seq > $3 ORDER BY seq",
+                 {text(clinic_id), text(std::move(conversation_id)), text(std::to_string(after_seq))}};
+    auto r = co_await scoped_query(clinic_id, std::move(st));
     if (!r) co_return r.error();
     std::vector<transcript_entry> out;
     for (std::size_t i = 0; i < r->size(); ++i) {
@@ -161,10 +176,10 @@ asio::awaitable<boost::system::result<std::vector<transcript_entry>>> conversati
 }
 
 asio::awaitable<boost::system::result<std::optional<std::uint64_t>>> conversation_store::async_seq_of_client_message(
-    std::string conversation_id, std::string client_msg_id) {
-    statement st{"SELECT seq FROM messages WHERE conversation_id = $1 AND client_msg_id = $2",
-                 {text(std::move(conversation_id)), text(std::move(client_msg_id))}};
-    auto r = co_await pool_.async_query(std::move(st));
+    std::string clinic_id, std::string conversation_id, std::string client_msg_id) {
+    statement st{"SELECT seq FROM messages WHERE clinic_id = $1 AND conversation_id = $2 AND client_msg_id = $3",
+                 {text(clinic_id), text(std::move(conversation_id)), text(std::move(client_msg_id))}};
+    auto r = co_await scoped_query(clinic_id, std::move(st));
     if (!r) co_return r.error();
     if (r->size() == 0) co_return std::optional<std::uint64_t>{};
     co_return std::optional<std::uint64_t>{std::stoull(*r->at(0, 0))};

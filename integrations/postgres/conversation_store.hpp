@@ -93,9 +93,9 @@ public:
     boost::asio::awaitable<boost::system::result<std::optional<conversation_ref>>> async_find_by_token(
         std::string clinic_id, std::string token_index);
     boost::asio::awaitable<boost::system::result<std::vector<transcript_entry>>> async_transcript_after(
-        std::string conversation_id, std::uint64_t after_seq);
+        std::string clinic_id, std::string conversation_id, std::uint64_t after_seq);
     boost::asio::awaitable<boost::system::result<std::optional<std::uint64_t>>> async_seq_of_client_message(
-        std::string conversation_id, std::string client_msg_id);
+        std::string clinic_id, std::string conversation_id, std::string client_msg_id);
 
     boost::asio::awaitable<boost::system::result<std::vector<clinic_record>>> async_clinics();
     boost::asio::awaitable<boost::system::result<std::vector<phi_key_record>>> async_phi_keys();
@@ -108,12 +108,17 @@ public:
 
 private:
     struct queued;
+    boost::asio::awaitable<boost::system::result<rows>> scoped_query(std::string clinic_id, statement st);
     boost::asio::awaitable<void> flush_loop();
     pool& pool_;
     std::deque<std::shared_ptr<queued>> queue_;
     bool flushing_ = false;
     std::uint64_t transactions_ = 0;
 };
+
+// Every statement on clinical tables runs after this one in the same transaction (row-level
+// security, migration 002).
+statement clinic_scope(const std::string& clinic_id);
 
 // The statements that store one turn (exposed for the benchmark and tests).
 std::vector<statement> statements_for(const turn_write& w);

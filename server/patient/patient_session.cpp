@@ -245,7 +245,7 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
     if (!loaded) co_return co_await send_error("unavailable");
     if (!*loaded || !open_state((*loaded)->sealed_state, c)) co_return co_await send_error("unknown_conversation");
     c.redis_version = (*loaded)->version;
-    auto entries = co_await local_.store->async_transcript_after(c.id, f.last_seq);
+    auto entries = co_await local_.store->async_transcript_after(clinic_.id, c.id, f.last_seq);
     if (!entries) co_return co_await send_error("unavailable");
     conv_ = std::move(c);
     seq_floor_ = conv_->state.next_seq;
@@ -397,7 +397,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     if (ec == errc::pg_unique_violation) {
         // Either a resend whose first attempt was stored (ack it as before) or a sequence race
         // with another instance (the patient resends and gets the fresh state).
-        auto existing = co_await local_.store->async_seq_of_client_message(conv_->id, m.id);
+        auto existing = co_await local_.store->async_seq_of_client_message(clinic_.id, conv_->id, m.id);
         if (existing && *existing) {
             co_await out_.send(protocol::ack_frame(m.id, **existing));
             co_return;

@@ -100,7 +100,7 @@ test('canary PHI appears neither in logs, nor in Redis, nor in plaintext in pg_d
     assert.ok(!dump.includes(canary), `Redis key ${k} holds the canary`);
   }
 
-  const dump = execFileSync('pg_dump', ['-h', '127.0.0.1', '-p', stack.pgPort, '-U', 'triage', '-d', 'triage'], { maxBuffer: 1 << 28 });
+  const dump = execFileSync('pg_dump', ['-h', '127.0.0.1', '-p', stack.pgPort, '-U', 'postgres', '-d', 'triage'], { maxBuffer: 1 << 28 });
   assert.ok(dump.length > 1000);
   assert.ok(!dump.includes(Buffer.from(canary)), 'pg_dump holds the canary in plaintext');
   assert.ok(!dump.includes(Buffer.from('555-0100')), 'pg_dump holds the phone number in plaintext');

@@ -27,8 +27,10 @@ async function waitReady(want) {
   }
 }
 
+// As the postgres superuser: row-level security hides rows from the server's own role unless a
+// clinic scope is set, and these checks look across the whole database.
 function psql(sql) {
-  return execFileSync('psql', ['-h', '127.0.0.1', '-p', stack.pgPort, '-U', 'triage', '-d', 'triage', '-qtAc', sql]).toString().trim();
+  return execFileSync('psql', ['-h', '127.0.0.1', '-p', stack.pgPort, '-U', 'postgres', '-d', 'triage', '-qtAc', sql]).toString().trim();
 }
 
 test('an emergency gets the urgent safety instruction before its ack, and an escalation is recorded', async () => {

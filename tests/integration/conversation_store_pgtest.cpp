@@ -36,8 +36,10 @@ protected:
         store_ = std::make_unique<conversation_store>(*pool_);
         auto clinics = run(store_->async_clinics());
         ASSERT_TRUE(clinics);
-        for (const auto& c : *clinics)
+        for (const auto& c : *clinics) {
             if (c.slug == "demo") clinic_ = c.id;
+            if (c.slug == "other") other_clinic_ = c.id;
+        }
         ASSERT_FALSE(clinic_.empty());
         auto keys = run(store_->async_phi_keys());
         ASSERT_TRUE(keys);
@@ -69,6 +71,7 @@ protected:
     std::unique_ptr<pool> pool_;
     std::unique_ptr<conversation_store> store_;
     std::string clinic_;
+    std::string other_clinic_;
 };
 
 }  // namespace
@@ -88,14 +91,14 @@ TEST_F(pg_store, turn_is_durable_and_read_back_in_order) {
     auto found = run(store_->async_find_by_token(clinic_, "idx-" + id));
     ASSERT_TRUE(found && *found);
     EXPECT_EQ((*found)->id, id);
-    auto entries = run(store_->async_transcript_after(id, 1));
+    auto entries = run(store_->async_transcript_after(clinic_, id, 1));
     ASSERT_TRUE(entries);
     ASSERT_EQ(entries->size(), 2u);
     EXPECT_EQ((*entries)[0].seq, 2u);
     EXPECT_EQ((*entries)[0].client_msg_id, "m-1");
     EXPECT_EQ((*entries)[0].sealed_body, std::string("\x00\xffpatient", 9));
     EXPECT_EQ((*entries)[1].author, "bot");
-    auto seq = run(store_->async_seq_of_client_message(id, "m-1"));
+    auto seq = run(store_->async_seq_of_client_message(clinic_, id, "m-1"));
     ASSERT_TRUE(seq && *seq);
     EXPECT_EQ(**seq, 2u);
 }
@@ -112,7 +115,7 @@ TEST_F(pg_store, resend_of_a_stored_message_is_a_unique_violation_and_stores_not
     again.entries[0].seq = 3;  // same client id, new seq: must still be refused
     again.audit.push_back({"patient", "message.received", "{}"});
     EXPECT_EQ(run(store_->async_record(again)), errc::pg_unique_violation);
-    auto entries = run(store_->async_transcript_after(id, 0));
+    auto entries = run(store_->async_transcript_after(clinic_, id, 0));
     ASSERT_TRUE(entries);
     EXPECT_EQ(entries->size(), 2u) << "the failed turn must leave nothing behind";
 }
@@ -140,7 +143,7 @@ TEST_F(pg_store, concurrent_turns_are_group_committed_and_one_bad_turn_fails_alo
         else EXPECT_FALSE(ec) << i;
     }
     for (int i = 0; i < 40; ++i) {
-        auto entries = run(store_->async_transcript_after(ids[static_cast<std::size_t>(i)], 0));
+        auto entries = run(store_->async_transcript_after(clinic_, ids[static_cast<std::size_t>(i)], 0));
         ASSERT_TRUE(entries);
         EXPECT_EQ(entries->size(), i == 7 ? 1u : 2u);
     }
@@ -167,6 +170,32 @@ TEST_F(pg_store, concurrent_turns_share_commits) {
     for (auto& r : results) EXPECT_FALSE(r.get());
     // 40 turns that arrive together must not cost 40 commits.
     EXPECT_LE(store_->transactions() - before, 4u);
+}
+
+TEST_F(pg_store, row_level_security_keeps_clinics_apart) {
+    ASSERT_FALSE(other_clinic_.empty()) << "the stack seeds a second clinic";
+    auto id = uuid();
+    ASSERT_FALSE(run(store_->async_record(start(id))));
+    // Another clinic's scope sees none of this conversation, even asking for it by id.
+    auto seen = run(store_->async_transcript_after(other_clinic_, id, 0));
+    ASSERT_TRUE(seen);
+    EXPECT_TRUE(seen->empty());
+    std::vector<statement> peek{clinic_scope(other_clinic_), {"SELECT count(*) FROM messages WHERE conversation_id = $1", {text(id)}}};
+    auto counted = run(pool_->async_transaction(peek));
+    ASSERT_TRUE(counted);
+    EXPECT_EQ(counted->back().at(0, 0), "0");
+    // Without a scope nothing is visible at all.
+    auto unscoped = run(pool_->async_query({"SELECT count(*) FROM messages WHERE conversation_id = $1", {text(id)}}));
+    ASSERT_TRUE(unscoped);
+    EXPECT_EQ(unscoped->at(0, 0), "0");
+    // Writing a row of one clinic under another clinic's scope is refused.
+    std::vector<statement> forged{clinic_scope(other_clinic_),
+                                  {"INSERT INTO messages (conversation_id, seq, clinic_id, author, key_id, body) "
+                                   "VALUES ($1, 9, $2, 'bot', 1, '\\x00')", {text(id), text(clinic_)}}};
+    EXPECT_FALSE(run(pool_->async_transaction(forged)));
+    auto own = run(store_->async_transcript_after(clinic_, id, 0));
+    ASSERT_TRUE(own);
+    EXPECT_EQ(own->size(), 1u);
 }
 
 TEST(pg_down, connect_fails_with_unavailable) {
