@@ -1,21 +1,26 @@
 #include "triage-rules/assessment.hpp"
 
+#include <array>
+
 namespace triage::rules {
 
+namespace {
+
+// Indexed by the enum's value; these spellings are also the YAML and wire vocabulary.
+constexpr std::array<std::string_view, 5> urgency_names{"none", "self_care", "routine", "urgent",
+                                                        "emergency"};
+
+}  // namespace
+
 std::string_view to_string(urgency u) noexcept {
-    switch (u) {
-    case urgency::none: return "none";
-    case urgency::self_care: return "self_care";
-    case urgency::routine: return "routine";
-    case urgency::urgent: return "urgent";
-    case urgency::emergency: return "emergency";
-    }
-    return "none";
+    auto i = static_cast<std::size_t>(u);
+    return i < urgency_names.size() ? urgency_names[i] : std::string_view{"unknown"};
 }
 
 std::optional<urgency> urgency_from_string(std::string_view s) noexcept {
-    for (auto u : {urgency::none, urgency::self_care, urgency::routine, urgency::urgent, urgency::emergency})
-        if (to_string(u) == s) return u;
+    for (std::size_t i = 0; i < urgency_names.size(); ++i) {
+        if (urgency_names[i] == s) return static_cast<urgency>(i);
+    }
     return std::nullopt;
 }
 

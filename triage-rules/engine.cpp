@@ -1,171 +1,218 @@
 #include "triage-rules/engine.hpp"
 
+#include "triage-rules/negation.hpp"
 #include "triage-rules/normalize.hpp"
+#include "triage-rules/phrase_index.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 #include <unordered_map>
 
 namespace triage::rules {
+
 namespace {
 
-struct token {
-    std::string text;
-    std::size_t begin;  // offsets in the normalised text
-    std::size_t end;
+struct pattern_info {
+    std::uint32_t rule = 0;
+    bool negatable = true;
 };
 
-std::vector<token> tokenize(const std::string& s) {
-    std::vector<token> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && s[i] == ' ') ++i;
-        std::size_t b = i;
-        while (i < s.size() && s[i] != ' ') ++i;
-        if (i > b) out.push_back({s.substr(b, i - b), b, i});
+struct match {
+    std::uint32_t rule = 0;
+    std::size_t first = 0;  // word index
+    std::size_t words = 0;
+    bool negated = false;
+};
+
+// Two packs defining the same rule id can only make it stricter: the higher urgency wins (the
+// later pack on a tie), escalation is kept if either asks for it, and patterns are merged so
+// that a clinic pack cannot narrow what the core pack catches.
+void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
+    const bool escalate = kept.escalate || later.escalate;
+    auto patterns = std::move(kept.patterns);
+    auto later_patterns = std::move(later.patterns);
+    if (later.level >= kept.level) kept = std::move(later);
+    for (auto& [lang, list] : later_patterns) {
+        auto& to = patterns[lang];
+        for (auto& p : list) {
+            if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(std::move(p));
+        }
     }
-    return out;
+    kept.patterns = std::move(patterns);
+    kept.escalate = escalate;
 }
 
-std::vector<std::string> words(std::string_view phrase) {
-    std::vector<std::string> out;
-    for (auto& t : tokenize(normalize(phrase).text))
-        if (t.text != "|") out.push_back(t.text);
-    return out;
+std::vector<std::string> negation_cues(const std::vector<rule_pack>& packs) {
+    std::vector<std::string> cues;
+    for (auto lang : pack_languages) {
+        bool listed = false;
+        for (const auto& p : packs) {
+            auto it = p.negation.find(std::string(lang));
+            if (it == p.negation.end()) continue;
+            listed = true;
+            for (const auto& c : it->second) cues.push_back(normalize(c).text);
+        }
+        if (!listed) {
+            const auto& d = default_negation_cues(lang);
+            cues.insert(cues.end(), d.begin(), d.end());
+        }
+    }
+    return cues;
 }
 
-struct compiled_pattern {
-    std::vector<std::string> words;
-    std::size_t rule;  // index into impl::rules
-};
+void add_unique(std::vector<std::string>& to, const std::string& s) {
+    if (!s.empty() && std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+}
 
-// Words that end a negation's scope: "no fever but crushing chest pain" is an emergency.
-const std::set<std::string> scope_breaks = {"|", "but", "however", "although", "though", "yet", "except",
-                                            "pero", "aunque", "sino", "excepto", "embargo"};
-
-const std::map<std::string, std::vector<std::string>> default_negation = {
-    {"en", {"no", "not", "dont have", "doesnt have", "denies", "deny", "without", "never", "no sign of", "free of", "negative for"}},
-    {"es", {"no", "sin", "nunca", "no tengo", "niega", "ningun", "ninguna"}},
-};
-
-// How far back a negation cue reaches (NegEx uses a window of about five words).
-constexpr std::size_t negation_window = 5;
+assessment failed_assessment(const std::string& version) {
+    assessment a;
+    a.level = urgency::urgent;
+    a.escalate = true;
+    a.evaluation_failed = true;
+    a.rationale = "rule evaluation failed";
+    a.pack_version = version;
+    return a;
+}
 
 }  // namespace
 
 struct engine::impl {
     std::vector<red_flag_rule> rules;
-    std::unordered_map<std::string, std::vector<compiled_pattern>> by_first_word;
-    std::vector<std::vector<std::string>> negation_cues;
+    std::vector<pattern_info> patterns;
+    detail::phrase_index index{true};
+    detail::negation_scope negation;
     std::string version;
-};
 
-engine::engine(std::vector<rule_pack> packs) : impl_(std::make_unique<impl>()) {
-    std::map<std::string, std::size_t> index_of;
-    std::set<std::string> cue_texts;
-    bool any_cues = false;
-    for (auto& pack : packs) {
-        impl_->version += (impl_->version.empty() ? "" : "+") + pack.name + "@" + pack.version;
-        for (auto& [lang, cues] : pack.negation) {
-            any_cues = true;
-            cue_texts.insert(cues.begin(), cues.end());
-        }
-        for (auto& rule : pack.rules) {
-            auto it = index_of.find(rule.id);
-            if (it != index_of.end()) {
-                // A later pack may raise a rule's urgency, never lower it.
-                auto& existing = impl_->rules[it->second];
-                if (rule.level >= existing.level) existing = std::move(rule);
-                continue;
+    explicit impl(std::vector<rule_pack>& packs) : negation(negation_cues(packs)) {
+        std::unordered_map<std::string, std::size_t> by_id;
+        for (auto& pack : packs) {
+            if (!version.empty()) version += '+';
+            version += pack.name + "@" + pack.version;
+            for (auto& rule : pack.rules) {
+                auto [it, fresh] = by_id.emplace(rule.id, rules.size());
+                if (fresh) {
+                    rules.push_back(std::move(rule));
+                } else {
+                    merge_into(rules[it->second], std::move(rule));
+                }
             }
-            index_of[rule.id] = impl_->rules.size();
-            impl_->rules.push_back(std::move(rule));
+        }
+        for (std::uint32_t r = 0; r < rules.size(); ++r) {
+            std::set<std::string> seen;
+            for (const auto& [lang, list] : rules[r].patterns) {
+                for (const auto& p : list) {
+                    // Packs built in code may hold text as written; normalising again is a no-op
+                    // for text that the loader already normalised.
+                    auto text = normalize(p).text;
+                    if (text.empty() || !seen.insert(text).second) continue;
+                    pattern_info info{r, true};
+                    for (auto w : detail::split_words(text)) {
+                        if (detail::is_negative_word(w)) info.negatable = false;
+                    }
+                    index.add(text, static_cast<std::uint32_t>(patterns.size()));
+                    patterns.push_back(info);
+                }
+            }
         }
     }
-    if (!any_cues)
-        for (auto& [lang, cues] : default_negation) cue_texts.insert(cues.begin(), cues.end());
-    for (const auto& c : cue_texts) impl_->negation_cues.push_back(words(c));
-    for (std::size_t r = 0; r < impl_->rules.size(); ++r)
-        for (const auto& [lang, phrases] : impl_->rules[r].patterns)
-            for (const auto& p : phrases) {
-                auto w = words(p);
-                if (!w.empty()) impl_->by_first_word[w.front()].push_back({std::move(w), r});
-            }
-}
 
+    assessment assess(std::string_view message) const {
+        if (rules.empty()) {
+            auto a = failed_assessment(version);
+            a.rationale = "no rules loaded";
+            return a;
+        }
+        const normalized_text norm = normalize(message);
+        if (norm.failed) return failed_assessment(version);
+
+        const auto words = detail::split_words(norm.text);
+        std::vector<text_span> spans;
+        spans.reserve(words.size());
+        for (auto w : words) {
+            const auto b = static_cast<std::size_t>(w.data() - norm.text.data());
+            spans.push_back({norm.origin[b], norm.origin_end[b + w.size() - 1]});
+        }
+        const auto scope = negation.analyse(message, words, spans);
+
+        // One finding per rule: its first unnegated match, else its first negated one (kept for
+        // the audit trail).
+        std::vector<std::ptrdiff_t> fired(rules.size(), -1), suppressed(rules.size(), -1);
+        std::vector<match> matches;
+        for (std::size_t i = 0; i < words.size(); ++i) {
+            index.match_at(words, i, [&](std::uint32_t id, std::size_t n) {
+                const auto& info = patterns[id];
+                if (!detail::negation_scope::same_sentence(scope, i, i + n - 1)) return;
+                const bool negated = info.negatable && detail::negation_scope::negated(scope, i);
+                auto& slot = negated ? suppressed[info.rule] : fired[info.rule];
+                if (slot >= 0) {
+                    // Overlapping phrases of one rule ("crushing chest" + "chest pain") give one
+                    // span over both.
+                    auto& m = matches[static_cast<std::size_t>(slot)];
+                    if (i < m.first + m.words) m.words = std::max(m.words, i + n - m.first);
+                    return;
+                }
+                slot = static_cast<std::ptrdiff_t>(matches.size());
+                matches.push_back({info.rule, i, n, negated});
+            });
+        }
+
+        assessment a;
+        a.pack_version = version;
+        for (const auto& m : matches) {
+            if (m.negated && fired[m.rule] >= 0) continue;
+            const auto& rule = rules[m.rule];
+            finding f;
+            f.rule_id = rule.id;
+            f.category = rule.category;
+            f.level = rule.level;
+            f.escalate = rule.escalate;
+            f.span = {spans[m.first].begin, spans[m.first + m.words - 1].end};
+            if (m.negated) {
+                f.modifiers.push_back("negated");
+                a.suppressed.push_back(std::move(f));
+                continue;
+            }
+            a.level = std::max(a.level, rule.level);
+            a.escalate = a.escalate || rule.escalate;
+            std::string why = rule.rationale;
+            if (!rule.guideline.empty()) why += " (" + rule.guideline + ")";
+            if (a.rationale.find(why) == std::string::npos) a.rationale += (a.rationale.empty() ? "" : " ") + why;
+            if (auto it = rule.advice.find("en"); it != rule.advice.end()) add_unique(a.advice_en, it->second);
+            if (auto it = rule.advice.find("es"); it != rule.advice.end()) add_unique(a.advice_es, it->second);
+            a.findings.push_back(std::move(f));
+        }
+        return a;
+    }
+};
+
+engine::engine(std::vector<rule_pack> packs) : impl_(std::make_unique<impl>(packs)) {}
 engine::~engine() = default;
 engine::engine(engine&&) noexcept = default;
 engine& engine::operator=(engine&&) noexcept = default;
 
-const std::string& engine::version() const noexcept { return impl_->version; }
-
 assessment engine::assess(std::string_view message) const noexcept {
-    assessment a;
+    static const std::string no_version;
     try {
-        a.pack_version = impl_->version;
-        normalized_text norm = normalize(message);
-        std::vector<token> toks = tokenize(norm.text);
-        std::set<std::string> fired_ids;
-        for (std::size_t i = 0; i < toks.size(); ++i) {
-            auto it = impl_->by_first_word.find(toks[i].text);
-            if (it == impl_->by_first_word.end()) continue;
-            for (const auto& pat : it->second) {
-                if (i + pat.words.size() > toks.size()) continue;
-                bool match = true;
-                for (std::size_t k = 0; k < pat.words.size() && match; ++k) match = toks[i + k].text == pat.words[k];
-                if (!match) continue;
-                const red_flag_rule& rule = impl_->rules[pat.rule];
-                finding f;
-                f.rule_id = rule.id;
-                f.category = rule.category;
-                f.level = rule.level;
-                f.escalate = rule.escalate;
-                const token& last = toks[i + pat.words.size() - 1];
-                f.span = {norm.origin[toks[i].begin], norm.origin_end[last.end - 1]};
-                // Negation: a cue ending within the window before the match, in the same clause.
-                std::size_t lo = i >= negation_window ? i - negation_window : 0;
-                for (std::size_t j = i; j-- > lo;) {
-                    if (scope_breaks.contains(toks[j].text)) break;
-                    for (const auto& cue : impl_->negation_cues) {
-                        if (cue.size() > j + 1) continue;
-                        std::size_t start = j + 1 - cue.size();
-                        bool hit = start >= lo;
-                        for (std::size_t k = 0; k < cue.size() && hit; ++k) hit = toks[start + k].text == cue[k];
-                        if (hit) {
-                            f.modifiers = {"negated"};
-                            break;
-                        }
-                    }
-                    if (!f.modifiers.empty()) break;
-                }
-                if (!f.modifiers.empty()) {
-                    a.suppressed.push_back(std::move(f));
-                    continue;
-                }
-                if (!fired_ids.insert(rule.id).second) continue;  // one finding per rule
-                a.level = std::max(a.level, rule.level);
-                a.escalate = a.escalate || rule.escalate;
-                if (!a.rationale.empty()) a.rationale += " ";
-                a.rationale += rule.rationale;
-                auto add_advice = [](std::vector<std::string>& v, const std::map<std::string, std::string>& m, const char* l) {
-                    auto adv = m.find(l);
-                    if (adv != m.end() && std::find(v.begin(), v.end(), adv->second) == v.end()) v.push_back(adv->second);
-                };
-                add_advice(a.advice_en, rule.advice, "en");
-                add_advice(a.advice_es, rule.advice, "es");
-                a.findings.push_back(std::move(f));
-            }
-        }
+        if (!impl_) return failed_assessment(no_version);
+        return impl_->assess(message);
     } catch (...) {
-        // Fail towards a human: an unevaluated message is never "no finding".
-        a = assessment{};
-        a.pack_version = impl_ ? impl_->version : "";
-        a.level = urgency::urgent;
-        a.escalate = true;
-        a.evaluation_failed = true;
-        a.rationale = "rule evaluation failed";
+        // Fail towards a human: a message we could not read may hold a red flag.
+        try {
+            return failed_assessment(impl_ ? impl_->version : no_version);
+        } catch (...) {
+            assessment a;
+            a.level = urgency::urgent;
+            a.escalate = true;
+            a.evaluation_failed = true;
+            return a;
+        }
     }
-    return a;
+}
+
+const std::string& engine::version() const noexcept {
+    static const std::string no_version;
+    return impl_ ? impl_->version : no_version;
 }
 
 }  // namespace triage::rules

@@ -3,90 +3,159 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
+#include <cstdint>
+
 namespace triage::rules {
+
 namespace {
 
-// Sentence and clause punctuation becomes a "|" token, so that a phrase never matches across
-// sentences and negation scope stops there.
-bool is_clause_break(UChar32 c) {
-    return c == '.' || c == ';' || c == '!' || c == '?' || c == '\n' || c == 0x3002 || c == 0xA1 || c == 0xBF;
+// The ICU instances are process-wide singletons owned by ICU and safe to share between threads.
+struct icu_normalizers {
+    const icu::Normalizer2* nfkc = nullptr;
+    const icu::Normalizer2* nfd = nullptr;
+};
+
+const icu_normalizers& normalizers() {
+    static const icu_normalizers n = [] {
+        icu_normalizers r;
+        UErrorCode st = U_ZERO_ERROR;
+        r.nfkc = icu::Normalizer2::getNFKCInstance(st);
+        if (U_FAILURE(st)) r.nfkc = nullptr;
+        st = U_ZERO_ERROR;
+        r.nfd = icu::Normalizer2::getNFDInstance(st);
+        if (U_FAILURE(st)) r.nfd = nullptr;
+        return r;
+    }();
+    return n;
 }
 
-void append_utf8(std::string& out, UChar32 c) {
-    char buf[4];
-    int32_t n = 0;
-    UBool err = false;
-    U8_APPEND(buf, n, 4, c, err);
-    if (!err) out.append(buf, static_cast<std::size_t>(n));
+// Patients type "can't" with whatever their keyboard gives them; all of these must vanish so
+// that "can't", "can’t" and "can´t" become the same word "cant".
+bool is_apostrophe(UChar32 c) {
+    return c == 0x27 || c == 0x60 || c == 0xB4 || c == 0x2018 || c == 0x2019 || c == 0x02BC ||
+           c == 0x02B9 || c == 0xFF07;
+}
+
+class builder {
+public:
+    builder(normalized_text& out, std::size_t input_size) : out_(out) {
+        out_.text.reserve(input_size);
+        out_.origin.reserve(input_size);
+        out_.origin_end.reserve(input_size);
+    }
+
+    void separator(std::size_t b, std::size_t e) {
+        if (pending_space_) return;
+        pending_space_ = true;
+        space_begin_ = b;
+        space_end_ = e;
+    }
+
+    void code_point(UChar32 c, std::size_t b, std::size_t e) {
+        char buf[U8_MAX_LENGTH];
+        std::int32_t n = 0;
+        U8_APPEND_UNSAFE(buf, n, c);
+        // A space is written only when a word follows it, which collapses runs and trims both
+        // ends without a second pass.
+        if (pending_space_ && !out_.text.empty()) push(' ', space_begin_, space_end_);
+        pending_space_ = false;
+        for (std::int32_t i = 0; i < n; ++i) push(buf[i], b, e);
+    }
+
+private:
+    void push(char ch, std::size_t b, std::size_t e) {
+        out_.text.push_back(ch);
+        out_.origin.push_back(b);
+        out_.origin_end.push_back(e);
+    }
+
+    normalized_text& out_;
+    bool pending_space_ = false;
+    std::size_t space_begin_ = 0;
+    std::size_t space_end_ = 0;
+};
+
+// NFKC, full case folding, then NFD with the marks dropped, one input code point at a time so
+// that every output byte keeps the byte range of the code point that produced it.
+bool fold_non_ascii(UChar32 c, std::size_t b, std::size_t e, builder& out) {
+    const auto& n = normalizers();
+    if (n.nfkc == nullptr || n.nfd == nullptr) return false;
+    UErrorCode st = U_ZERO_ERROR;
+    icu::UnicodeString compat = n.nfkc->normalize(icu::UnicodeString(c), st);
+    if (U_FAILURE(st)) return false;
+    compat.foldCase(U_FOLD_CASE_DEFAULT);
+    icu::UnicodeString decomposed = n.nfd->normalize(compat, st);
+    if (U_FAILURE(st)) return false;
+    for (std::int32_t i = 0; i < decomposed.length();) {
+        UChar32 x = decomposed.char32At(i);
+        i += U16_LENGTH(x);
+        auto type = static_cast<UCharCategory>(u_charType(x));
+        if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_FORMAT_CHAR ||
+            type == U_CONTROL_CHAR) {
+            continue;
+        }
+        // Spacing marks are kept: in the scripts that have them they are part of the word, and
+        // dropping them would glue unrelated words together.
+        if (u_isalnum(x) || type == U_COMBINING_SPACING_MARK) {
+            out.code_point(x, b, e);
+        } else {
+            out.separator(b, e);
+        }
+    }
+    return true;
 }
 
 }  // namespace
 
 normalized_text normalize(std::string_view input) {
     normalized_text out;
-    out.text.reserve(input.size());
-    UErrorCode status = U_ZERO_ERROR;
-    const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(status);
-    const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-    if (U_FAILURE(status)) return out;
-
-    bool pending_space = false;
-    auto emit = [&](std::string_view bytes, std::size_t from, std::size_t to) {
-        if (pending_space && !out.text.empty()) {
-            out.text.push_back(' ');
-            out.origin.push_back(from);
-            out.origin_end.push_back(from);
-        }
-        pending_space = false;
-        for (char b : bytes) {
-            out.text.push_back(b);
-            out.origin.push_back(from);
-            out.origin_end.push_back(to);
-        }
-    };
-
-    const auto* s = reinterpret_cast<const uint8_t*>(input.data());
-    int32_t len = static_cast<int32_t>(input.size());
-    int32_t i = 0;
-    while (i < len) {
-        std::size_t start = static_cast<std::size_t>(i);
-        UChar32 c;
-        U8_NEXT(s, i, len, c);
-        std::size_t end = static_cast<std::size_t>(i);
-        if (c < 0) { pending_space = true; continue; }  // invalid UTF-8: a separator
-        int8_t type = u_charType(c);
-        // Zero-width and other invisible characters vanish, so "che\u200Bst" is "chest".
-        if (type == U_FORMAT_CHAR || (type == U_CONTROL_CHAR && c != '\n')) continue;
-        if (c == '\'' || c == 0x2019 || c == 0x2018) continue;  // "can't" -> "cant"
-        if (is_clause_break(c)) {
-            bool after_break = out.text.size() >= 1 && out.text.back() == '|';
-            if (!after_break && !out.text.empty()) {
-                pending_space = true;
-                emit("|", start, end);
+    try {
+        builder b(out, input.size());
+        const auto* s = reinterpret_cast<const std::uint8_t*>(input.data());
+        const std::size_t length = input.size();
+        std::size_t i = 0;
+        while (i < length) {
+            const std::size_t start = i;
+            UChar32 c = 0;
+            U8_NEXT(s, i, length, c);
+            if (c < 0) {
+                b.separator(start, i);
+                continue;
             }
-            pending_space = true;
-            continue;
-        }
-        icu::UnicodeString one(c);
-        icu::UnicodeString folded = nfkc->normalize(one, status);
-        folded.foldCase();
-        icu::UnicodeString decomposed = nfd->normalize(folded, status);
-        if (U_FAILURE(status)) { status = U_ZERO_ERROR; pending_space = true; continue; }
-        std::string bytes;
-        for (int32_t k = 0; k < decomposed.length();) {
-            UChar32 d = decomposed.char32At(k);
-            k += U16_LENGTH(d);
-            if (u_charType(d) == U_NON_SPACING_MARK) continue;  // accent folding
-            if (u_isalnum(d)) append_utf8(bytes, d);
-            else {
-                if (!bytes.empty()) { emit(bytes, start, end); bytes.clear(); }
-                pending_space = true;
+            if (c < 0x80) {
+                if (c >= 'A' && c <= 'Z') {
+                    b.code_point(c - 'A' + 'a', start, i);
+                } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                    b.code_point(c, start, i);
+                } else if (c == '\'' || c == '`') {
+                    // dropped: see is_apostrophe
+                } else if ((c < 0x20 && !(c >= '\t' && c <= '\r')) || c == 0x7F) {
+                    // dropped: control characters other than whitespace, like format characters
+                } else {
+                    b.separator(start, i);
+                }
+                continue;
+            }
+            if (is_apostrophe(c)) continue;
+            auto type = static_cast<UCharCategory>(u_charType(c));
+            if (u_isUWhiteSpace(c)) {
+                b.separator(start, i);
+                continue;
+            }
+            // Zero-width spaces and joiners, soft hyphens and BOMs are invisible to the patient
+            // and to staff, so "che\u200Bst" must read as "chest".
+            if (type == U_FORMAT_CHAR || type == U_CONTROL_CHAR) continue;
+            if (!fold_non_ascii(c, start, i, b)) {
+                out.failed = true;
+                b.separator(start, i);
             }
         }
-        if (!bytes.empty()) emit(bytes, start, end);
-        else if (!u_isalnum(c) && u_charType(c) != U_NON_SPACING_MARK) pending_space = true;
+    } catch (...) {
+        // Only allocation can throw here; the caller must not trust a partial text.
+        out.failed = true;
     }
     return out;
 }

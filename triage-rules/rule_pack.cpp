@@ -1,7 +1,12 @@
 #include "triage-rules/rule_pack.hpp"
 
+#include "triage-rules/normalize.hpp"
+
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
 #include <set>
 
 namespace triage::rules {
@@ -12,100 +17,283 @@ std::string to_string(const diagnostic& d) {
 
 namespace {
 
-struct reader {
-    std::string file;
-    std::vector<diagnostic> diags;
-    void error(const YAML::Node& n, std::string msg) {
-        diags.push_back({file, n.Mark().line + 1, n.Mark().column + 1, std::move(msg)});
+using keys = std::initializer_list<std::string_view>;
+
+bool is_language(std::string_view s) {
+    return std::find(std::begin(pack_languages), std::end(pack_languages), s) != std::end(pack_languages);
+}
+
+// Pack names and rule ids end up in audit rows and in "name@version+..." strings.
+bool valid_name(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '.';
+    });
+}
+
+// Reads yaml-cpp nodes, turning every problem into a diagnostic so one pass reports them all.
+class pack_reader {
+public:
+    pack_reader(std::string_view file, std::vector<diagnostic>& out) : file_(file), out_(out) {}
+
+    void error(const YAML::Mark& m, std::string msg) {
+        // yaml-cpp marks are 0-based and -1 when unknown.
+        int line = m.line >= 0 ? m.line + 1 : 0;
+        int column = m.column >= 0 ? m.column + 1 : 0;
+        out_.push_back({file_, line, column, std::move(msg)});
     }
-    void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed, const std::string& where) {
+
+    // A null value (`id:` with nothing after it) carries the mark of whatever follows it, so
+    // problems with a value are reported at its key.
+    static YAML::Mark at(const YAML::Node& key, const YAML::Node& value) {
+        return value.IsNull() ? key.Mark() : value.Mark();
+    }
+
+    // Visits each pair of `map` once, in file order, after reporting keys that are not scalars,
+    // not in `allowed` (empty: any), or repeated: yaml-cpp keeps every duplicate pair and
+    // `node[key]` would silently pick the first.
+    void each(const YAML::Node& map, keys allowed, const std::string& context,
+              const std::function<void(const std::string&, const YAML::Node&, const YAML::Node&)>& fn) {
+        std::set<std::string> seen;
         for (const auto& kv : map) {
-            std::string k = kv.first.Scalar();
-            if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-                error(kv.first, where + ": unknown key '" + k + "'");
-        }
-    }
-    std::string scalar(const YAML::Node& map, const char* key, const std::string& where, bool required = true) {
-        YAML::Node n = map[key];
-        if (!n) {
-            if (required) error(map, where + ": missing '" + key + "'");
-            return {};
-        }
-        if (!n.IsScalar()) {
-            error(n, where + ": '" + key + "' must be a single value");
-            return {};
-        }
-        return n.Scalar();
-    }
-    std::map<std::string, std::vector<std::string>> phrases(const YAML::Node& n, const std::string& where) {
-        std::map<std::string, std::vector<std::string>> out;
-        if (!n.IsMap()) { error(n, where + ": must map languages (en, es) to lists of phrases"); return out; }
-        for (const auto& kv : n) {
-            std::string lang = kv.first.Scalar();
-            if (lang != "en" && lang != "es") { error(kv.first, where + ": unknown language '" + lang + "' (en, es)"); continue; }
-            if (!kv.second.IsSequence()) { error(kv.second, where + "." + lang + ": must be a list"); continue; }
-            for (const auto& p : kv.second) {
-                if (!p.IsScalar() || p.Scalar().empty()) { error(p, where + "." + lang + ": empty phrase"); continue; }
-                out[lang].push_back(p.Scalar());
+            const YAML::Node& k = kv.first;
+            if (!k.IsScalar()) {
+                error(k.Mark(), context + ": keys must be plain names");
+                continue;
             }
+            const std::string name = k.Scalar();
+            if (allowed.size() != 0 &&
+                std::find(allowed.begin(), allowed.end(), std::string_view{name}) == allowed.end()) {
+                std::string expected;
+                for (auto a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+                error(k.Mark(), context + ": unknown key '" + name + "' (expected one of: " + expected + ")");
+                continue;
+            }
+            if (!seen.insert(name).second) {
+                error(k.Mark(), context + ": key '" + name + "' appears twice");
+                continue;
+            }
+            fn(name, k, kv.second);
+        }
+    }
+
+    void require(const YAML::Node& map, keys required, const std::string& context) {
+        for (auto r : required) {
+            if (!map[std::string(r)]) error(map.Mark(), context + ": missing required key '" + std::string(r) + "'");
+        }
+    }
+
+    std::optional<std::string> text(const YAML::Node& k, const YAML::Node& v, const std::string& what) {
+        if (!v.IsScalar() || v.Scalar().empty()) {
+            error(at(k, v), what + " must be a non-empty string");
+            return std::nullopt;
+        }
+        return v.Scalar();
+    }
+
+    bool is_map(const YAML::Node& k, const YAML::Node& v, const std::string& what) {
+        if (v.IsMap()) return true;
+        error(at(k, v), what + " must be a mapping");
+        return false;
+    }
+
+    bool is_sequence(const YAML::Node& k, const YAML::Node& v, const std::string& what) {
+        if (v.IsSequence()) return true;
+        error(at(k, v), what + " must be a list");
+        return false;
+    }
+
+    bool language(const YAML::Node& k, const std::string& name, const std::string& what) {
+        if (is_language(name)) return true;
+        error(k.Mark(), what + ": unknown language '" + name + "' (expected en or es)");
+        return false;
+    }
+
+    // A list of phrases, each normalised as messages are so that authors may write accents and
+    // capitals. Returns nothing (after reporting) when the list is empty or a phrase is blank.
+    std::vector<std::string> phrases(const YAML::Node& k, const YAML::Node& v, const std::string& what) {
+        std::vector<std::string> out;
+        if (!is_sequence(k, v, what)) return out;
+        if (v.size() == 0) {
+            error(at(k, v), what + " is empty");
+            return out;
+        }
+        for (const auto& item : v) {
+            if (!item.IsScalar()) {
+                error(item.Mark(), what + ": each entry must be a string");
+                continue;
+            }
+            auto n = normalize(item.Scalar());
+            if (n.text.empty()) {
+                error(item.Mark(), what + ": '" + item.Scalar() + "' has no letters or digits");
+                continue;
+            }
+            if (std::find(out.begin(), out.end(), n.text) == out.end()) out.push_back(std::move(n.text));
         }
         return out;
     }
+
+private:
+    std::string file_;
+    std::vector<diagnostic>& out_;
 };
+
+struct rule_reader {
+    pack_reader& r;
+    const std::vector<diagnostic>& reported;
+    std::map<std::string, int> ids;  // rule id -> line of first definition
+
+    std::optional<red_flag_rule> read(const YAML::Node& node) {
+        if (!node.IsMap()) {
+            r.error(node.Mark(), "each rule must be a mapping");
+            return std::nullopt;
+        }
+        std::string ctx = "rule";
+        if (auto id = node["id"]; id && id.IsScalar()) ctx = "rule '" + id.Scalar() + "'";
+        const std::size_t errors_before = reported.size();
+        red_flag_rule rule;
+        r.require(node, {"id", "category", "urgency", "rationale", "patterns"}, ctx);
+        r.each(node, {"id", "category", "urgency", "escalate", "rationale", "guideline", "patterns", "advice"}, ctx,
+               [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
+                   if (key == "id") return read_id(rule, k, v);
+                   if (key == "category") return assign(rule.category, r.text(k, v, ctx + ": category"));
+                   if (key == "rationale") return assign(rule.rationale, r.text(k, v, ctx + ": rationale"));
+                   if (key == "guideline") return assign(rule.guideline, r.text(k, v, ctx + ": guideline"));
+                   if (key == "urgency") return read_urgency(rule, k, v, ctx);
+                   if (key == "escalate") return read_escalate(rule, k, v, ctx);
+                   if (key == "patterns") return read_patterns(rule, k, v, ctx);
+                   read_advice(rule, k, v, ctx);
+               });
+        if (reported.size() != errors_before) return std::nullopt;
+        return rule;
+    }
+
+    static void assign(std::string& to, std::optional<std::string> v) {
+        if (v) to = std::move(*v);
+    }
+
+    void read_id(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v) {
+        auto id = r.text(k, v, "rule id");
+        if (!id) return;
+        if (!valid_name(*id)) {
+            r.error(v.Mark(), "rule id '" + *id + "' may only use letters, digits, '_', '-' and '.'");
+            return;
+        }
+        auto [it, fresh] = ids.emplace(*id, v.Mark().line + 1);
+        if (!fresh) {
+            r.error(v.Mark(),
+                    "duplicate rule id '" + *id + "' (first defined on line " + std::to_string(it->second) + ")");
+            return;
+        }
+        rule.id = *id;
+    }
+
+    void read_urgency(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        auto s = r.text(k, v, ctx + ": urgency");
+        if (!s) return;
+        auto u = urgency_from_string(*s);
+        if (!u) {
+            r.error(v.Mark(), ctx + ": unknown urgency '" + *s +
+                                  "' (expected none, self_care, routine, urgent or emergency)");
+            return;
+        }
+        rule.level = *u;
+    }
+
+    void read_escalate(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        bool b = false;
+        if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) {
+            r.error(pack_reader::at(k, v), ctx + ": escalate must be true or false");
+            return;
+        }
+        rule.escalate = b;
+    }
+
+    void read_patterns(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        if (!r.is_map(k, v, ctx + ": patterns")) return;
+        if (v.size() == 0) {
+            r.error(pack_reader::at(k, v), ctx + ": patterns is empty");
+            return;
+        }
+        r.each(v, {}, ctx + ": patterns", [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+            if (!r.language(lk, lang, ctx + ": patterns")) return;
+            auto list = r.phrases(lk, lv, ctx + ": patterns." + lang);
+            if (!list.empty()) rule.patterns[lang] = std::move(list);
+        });
+    }
+
+    void read_advice(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        if (!r.is_map(k, v, ctx + ": advice")) return;
+        r.each(v, {}, ctx + ": advice", [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+            if (!r.language(lk, lang, ctx + ": advice")) return;
+            assign(rule.advice[lang], r.text(lk, lv, ctx + ": advice." + lang));
+        });
+    }
+};
+
+void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& out, rule_pack& pack) {
+    if (!root.IsMap()) {
+        r.error(root.Mark(), "a rule pack must be a mapping with pack, version and rules");
+        return;
+    }
+    rule_reader rules{r, out, {}};
+    r.require(root, {"pack", "version", "rules"}, "rule pack");
+    r.each(root, {"pack", "version", "negation", "rules"}, "rule pack",
+           [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
+               if (key == "pack" || key == "version") {
+                   auto s = r.text(k, v, key);
+                   if (!s) return;
+                   if (s->find_first_of("@+") != std::string::npos || (key == "pack" && !valid_name(*s))) {
+                       r.error(v.Mark(), key + " '" + *s + "' may only use letters, digits, '_', '-' and '.'");
+                       return;
+                   }
+                   (key == "pack" ? pack.name : pack.version) = *s;
+               } else if (key == "negation") {
+                   if (!r.is_map(k, v, "negation")) return;
+                   r.each(v, {}, "negation", [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+                       if (!r.language(lk, lang, "negation")) return;
+                       auto list = r.phrases(lk, lv, "negation." + lang);
+                       if (!list.empty()) pack.negation[lang] = std::move(list);
+                   });
+               } else if (r.is_sequence(k, v, "rules")) {
+                   if (v.size() == 0) r.error(pack_reader::at(k, v), "rules is empty");
+                   for (const auto& node : v) {
+                       if (auto rule = rules.read(node)) pack.rules.push_back(std::move(*rule));
+                   }
+               }
+           });
+}
 
 }  // namespace
 
 rule_pack_load_result load_rule_pack(std::string_view yaml_text, std::string_view file_name) {
     rule_pack_load_result result;
-    reader r{std::string(file_name), {}};
+    const std::string file(file_name);
     try {
-        YAML::Node root = YAML::Load(std::string(yaml_text));
-        if (!root.IsMap()) {
-            r.diags.push_back({r.file, 1, 1, "a rule pack must be a mapping with pack, version and rules"});
-            result.diagnostics = std::move(r.diags);
+        pack_reader r(file, result.diagnostics);
+        std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+        if (docs.empty()) {
+            result.diagnostics.push_back({file, 1, 1, "empty rule pack"});
             return result;
         }
-        r.check_keys(root, {"pack", "version", "negation", "rules"}, "pack");
+        if (docs.size() > 1) r.error(docs[1].Mark(), "a rule pack file holds exactly one YAML document");
         rule_pack pack;
-        pack.name = r.scalar(root, "pack", "pack");
-        pack.version = r.scalar(root, "version", "pack");
-        if (root["negation"]) pack.negation = r.phrases(root["negation"], "negation");
-        YAML::Node rules = root["rules"];
-        if (!rules || !rules.IsSequence()) {
-            r.error(rules ? rules : root, "pack: 'rules' must be a list");
-        } else {
-            std::set<std::string> ids;
-            for (const auto& node : rules) {
-                if (!node.IsMap()) { r.error(node, "rule: must be a mapping"); continue; }
-                red_flag_rule rule;
-                rule.id = r.scalar(node, "id", "rule");
-                std::string where = "rule " + (rule.id.empty() ? std::string("?") : rule.id);
-                r.check_keys(node, {"id", "category", "urgency", "escalate", "rationale", "guideline", "patterns", "advice"}, where);
-                if (!rule.id.empty() && !ids.insert(rule.id).second) r.error(node["id"], where + ": duplicate id");
-                rule.category = r.scalar(node, "category", where);
-                std::string u = r.scalar(node, "urgency", where);
-                if (auto level = urgency_from_string(u)) rule.level = *level;
-                else if (!u.empty()) r.error(node["urgency"], where + ": urgency must be none, self_care, routine, urgent or emergency");
-                std::string esc = r.scalar(node, "escalate", where, false);
-                if (esc == "true") rule.escalate = true;
-                else if (!esc.empty() && esc != "false") r.error(node["escalate"], where + ": escalate must be true or false");
-                rule.rationale = r.scalar(node, "rationale", where);
-                rule.guideline = r.scalar(node, "guideline", where);
-                if (!node["patterns"]) r.error(node, where + ": missing 'patterns'");
-                else rule.patterns = r.phrases(node["patterns"], where + ".patterns");
-                if (node["patterns"] && rule.patterns.empty()) r.error(node["patterns"], where + ": no patterns");
-                if (YAML::Node adv = node["advice"]) {
-                    if (!adv.IsMap()) r.error(adv, where + ".advice: must map languages to text");
-                    else for (const auto& kv : adv) rule.advice[kv.first.Scalar()] = kv.second.Scalar();
-                }
-                pack.rules.push_back(std::move(rule));
-            }
-        }
-        if (r.diags.empty()) result.pack = std::move(pack);
+        read_pack(docs.front(), r, result.diagnostics, pack);
+        if (result.diagnostics.empty()) result.pack = std::move(pack);
     } catch (const YAML::Exception& e) {
-        r.diags.push_back({r.file, e.mark.line + 1, e.mark.column + 1, e.msg});
+        // e.msg is yaml-cpp's message without the position prefix that what() adds.
+        int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
+        int column = e.mark.column >= 0 ? e.mark.column + 1 : 0;
+        result.diagnostics.push_back({file, line, column, "invalid YAML: " + e.msg});
+        result.pack.reset();
+    } catch (const std::exception& e) {
+        result.diagnostics.push_back({file, 0, 0, std::string("cannot load rule pack: ") + e.what()});
+        result.pack.reset();
+    } catch (...) {
+        result.diagnostics.push_back({file, 0, 0, "cannot load rule pack"});
+        result.pack.reset();
     }
-    result.diagnostics = std::move(r.diags);
     return result;
 }
 

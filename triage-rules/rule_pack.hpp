@@ -27,14 +27,18 @@ struct red_flag_rule {
     bool escalate = false;
     std::string rationale;
     std::string guideline;
-    std::map<std::string, std::vector<std::string>> patterns;  // language -> phrases
+    std::map<std::string, std::vector<std::string>> patterns;  // language -> phrases (normalised by the loader)
     std::map<std::string, std::string> advice;                 // language -> patient advice
 };
 
+// Languages a pack may use for patterns, advice and negation cues.
+inline constexpr std::string_view pack_languages[] = {"en", "es"};
+
 struct rule_pack {
-    std::string name;
-    std::string version;
-    // Negation cues per language ("no", "sin"...); built-in defaults apply when a pack has none.
+    std::string name;     // letters, digits, '_', '-', '.' (it appears in engine::version())
+    std::string version;  // anything but '@' and '+'
+    // Negation cues per language ("no", "sin"...), normalised by the loader. A language no loaded
+    // pack lists uses the built-in cues (negation.hpp); listing it replaces them.
     std::map<std::string, std::vector<std::string>> negation;
     std::vector<red_flag_rule> rules;
 };
@@ -44,6 +48,8 @@ struct rule_pack_load_result {
     std::vector<diagnostic> diagnostics;
 };
 
+// Parses and validates one pack. `file_name` is only used in diagnostics. Every problem found is
+// reported (not just the first); `pack` is set only when there is none. Never throws.
 rule_pack_load_result load_rule_pack(std::string_view yaml_text, std::string_view file_name);
 
 }  // namespace triage::rules
