@@ -1,5 +1,7 @@
 #include "server/app.hpp"
 
+#include <boost/json.hpp>
+
 #include "dialog/flow_loader.hpp"
 #include "integrations/errc.hpp"
 #include "integrations/postgres/migrations.hpp"
@@ -27,6 +29,7 @@ namespace asio = boost::asio;
 namespace pg = triage::integrations::postgres;
 namespace rds = triage::integrations::redis;
 namespace phi = triage::integrations::phi;
+namespace json = boost::json;
 
 namespace triage::server {
 namespace {
@@ -68,7 +71,7 @@ struct startup_state {
 // Connects to PostgreSQL (waiting for it: a service manager may start us first), checks the
 // schema, loads or creates the PHI data key, and loads the clinics.
 asio::awaitable<void> prepare(pg::pool& pool, pg::conversation_store& store, phi::keyring& keys, startup_state& out,
-                              integrations::event_sink& sink) {
+                              const rules::engine& engine, integrations::event_sink& sink) {
     auto ex = co_await asio::this_coro::executor;
     for (int attempt = 0;; ++attempt) {
         auto ping = co_await store.async_ping();
@@ -120,6 +123,22 @@ asio::awaitable<void> prepare(pg::pool& pool, pg::conversation_store& store, phi
     for (auto& c : *clinics)
         out.clinics[c.slug] = clinic{c.id, c.slug, c.name, c.allowed_origins, c.timezone};
     if (out.clinics.empty()) out.error = "no clinic is configured: run `triagectl seed-demo` or `triagectl clinic add`";
+    // A red flag switched off is a clinical decision: every start records which ones are off.
+    for (const auto& [slug, c] : out.clinics) {
+        for (const auto& o : engine.overrides()) {
+            std::string detail = json::serialize(json::object{{"packs", engine.version()},
+                                                              {"by_pack", o.pack},
+                                                              {"rule", o.what.rule_id},
+                                                              {"action", "disable"},
+                                                              {"reason", o.what.reason},
+                                                              {"approved_by", o.what.approved_by}});
+            auto ec = co_await store.async_audit(c.id, "system", "rules.override_in_force", std::move(detail));
+            if (ec) {
+                out.error = "could not record the rule overrides in the audit trail";
+                co_return;
+            }
+        }
+    }
     (void)sink;
 }
 
@@ -218,7 +237,7 @@ int run(const config& cfg) {
 
     startup_state st;
     {
-        auto fut = asio::co_spawn(*contexts[0], prepare(*services[0]->pg, *services[0]->store, keys, st, sink),
+        auto fut = asio::co_spawn(*contexts[0], prepare(*services[0]->pg, *services[0]->store, keys, st, engine, sink),
                                   asio::use_future);
         contexts[0]->run();
         contexts[0]->restart();

@@ -23,6 +23,9 @@ std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& fi
         if (!p.pack) return std::nullopt;
         packs.push_back(std::move(*p.pack));
     }
+    auto problems = rules::check_pack_set(packs, files);
+    for (const auto& d : problems) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+    if (!problems.empty()) return std::nullopt;
     return rules::engine(std::move(packs));
 }
 

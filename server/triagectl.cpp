@@ -8,6 +8,7 @@
 #include "server/assess.hpp"
 #include "server/ids.hpp"
 #include "triage-rules/engine.hpp"
+#include "triage-rules/evaluation.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,10 @@ int usage() {
         "  gen-master-key                  print a new random master key (64 hex characters)\n"
         "  check-flow FILE                 validate a flow file\n"
         "  check-rules FILE                validate a rule pack\n"
+        "  rules test PACK.yaml... CASES.jsonl... [--max-over-triage PCT]\n"
+        "                                  evaluate packs on labelled cases; fails on any missed\n"
+        "                                  emergency or hard-negative over-triage above PCT (10)\n"
+        "  rules list PACK.yaml... [--markdown]   list the rules in force\n"
         "  classify [--rules FILE]... [--intents FILE]\n"
         "                                  read JSON lines {id,text,lang} on stdin, write assessments\n",
         stderr);
@@ -125,6 +130,108 @@ int upsert_clinic(const server::config& c, std::string slug, std::string name, s
     });
 }
 
+bool ends_with_any(const std::string& s, std::initializer_list<std::string_view> suffixes) {
+    for (auto x : suffixes)
+        if (s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0) return true;
+    return false;
+}
+
+int rules_test(const std::vector<std::string>& args) {
+    std::vector<std::string> packs, case_files;
+    double max_over = 10.0;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--max-over-triage" && i + 1 < args.size()) {
+            char* end = nullptr;
+            max_over = std::strtod(args[++i].c_str(), &end);
+            if (end == nullptr || *end != '\0' || max_over < 0 || max_over > 100) {
+                std::fprintf(stderr, "triagectl: --max-over-triage wants a percentage from 0 to 100\n");
+                return 2;
+            }
+        } else if (ends_with_any(args[i], {".yaml", ".yml"})) {
+            packs.push_back(args[i]);
+        } else if (ends_with_any(args[i], {".jsonl", ".json"})) {
+            case_files.push_back(args[i]);
+        } else {
+            std::fprintf(stderr, "triagectl: %s is neither a rule pack (.yaml) nor a case file (.jsonl)\n", args[i].c_str());
+            return 2;
+        }
+    }
+    if (packs.empty() || case_files.empty()) {
+        std::fprintf(stderr, "usage: triagectl rules test PACK.yaml... CASES.jsonl... [--max-over-triage PCT]\n");
+        return 2;
+    }
+    auto engine = server::load_rule_engine(packs);
+    if (!engine) return 2;
+    std::vector<rules::labelled_case> cases;
+    bool bad = false;
+    for (const auto& f : case_files) {
+        auto text = server::read_text_file(f);
+        if (!text) {
+            std::fprintf(stderr, "triagectl: cannot read %s\n", f.c_str());
+            return 2;
+        }
+        auto parsed = rules::parse_cases(*text, f);
+        for (const auto& e : parsed.errors) std::fprintf(stderr, "%s\n", e.c_str());
+        bad = bad || !parsed.errors.empty();
+        for (auto& c : parsed.cases) cases.push_back(std::move(c));
+    }
+    if (bad) {
+        std::fprintf(stderr, "triagectl: fix the case files first\n");
+        return 2;
+    }
+    const auto ev = rules::evaluate(*engine, cases);
+    const std::string report = rules::format_report(ev, engine->version());
+    std::fwrite(report.data(), 1, report.size(), stdout);
+    int rc = 0;
+    if (!ev.missed_emergencies.empty()) {
+        std::printf("\nFAIL: %zu emergencies missed\n", ev.missed_emergencies.size());
+        rc = 1;
+    }
+    if (ev.hard_negative_over_triage.percent() > max_over) {
+        std::printf("\nFAIL: over-triage on hard negatives %.1f%% is above %.1f%%\n",
+                    ev.hard_negative_over_triage.percent(), max_over);
+        rc = 1;
+    }
+    if (rc == 0) std::printf("\nPASS\n");
+    return rc;
+}
+
+int rules_list(const std::vector<std::string>& args) {
+    std::vector<std::string> packs;
+    bool markdown = false;
+    for (const auto& a : args) {
+        if (a == "--markdown") markdown = true;
+        else packs.push_back(a);
+    }
+    if (packs.empty()) packs.push_back("triage-rules/packs/core.yaml");
+    auto engine = server::load_rule_engine(packs);
+    if (!engine) return 2;
+    if (markdown) {
+        std::printf("| rule | category | urgency | escalate | requires | source |\n|---|---|---|---|---|---|\n");
+    }
+    for (const auto& r : engine->rules()) {
+        std::string req;
+        for (const auto& g : r.requires_all) {
+            auto it = g.find("en");
+            const auto& first = it != g.end() ? it->second : g.begin()->second;
+            req += (req.empty() ? "" : " + ") + first.front();
+        }
+        if (markdown) {
+            std::printf("| %s | %s | %s | %s | %s | %s |\n", r.id.c_str(), r.category.c_str(),
+                        std::string(rules::to_string(r.level)).c_str(), r.escalate ? "yes" : "no", req.c_str(),
+                        r.guideline.c_str());
+        } else {
+            std::printf("%-32s %-14s %-10s %s\n", r.id.c_str(), r.category.c_str(),
+                        std::string(rules::to_string(r.level)).c_str(), r.guideline.c_str());
+        }
+    }
+    for (const auto& o : engine->overrides()) {
+        std::printf("%soverride by %s: %s disabled (%s; approved by %s)\n", markdown ? "\n" : "", o.pack.c_str(),
+                    o.what.rule_id.c_str(), o.what.reason.c_str(), o.what.approved_by.c_str());
+    }
+    return 0;
+}
+
 int classify(const std::vector<std::string>& rule_files, const std::string& intents_file) {
     auto engine = server::load_rule_engine(rule_files);
     if (!engine) return 2;
@@ -141,13 +248,23 @@ int classify(const std::vector<std::string>& rule_files, const std::string& inte
         auto v = boost::json::parse(line, ec);
         const boost::json::object* o = ec ? nullptr : v.if_object();
         const boost::json::value* text = o ? o->if_contains("text") : nullptr;
-        if (!text || !text->is_string()) {
-            std::fprintf(stderr, "triagectl: line %zu: expected {\"id\": ..., \"text\": \"...\", \"lang\": \"en\"|\"es\"}\n", line_no);
+        std::string id;
+        if (o) {
+            if (auto* i = o->if_contains("id")) id = i->is_string() ? std::string(i->as_string()) : boost::json::serialize(*i);
+        }
+        const boost::json::value* lang = o ? o->if_contains("lang") : nullptr;
+        const bool lang_ok = !lang || lang->is_null() || (lang->is_string() && (lang->as_string() == "en" || lang->as_string() == "es"));
+        if (!text || !text->is_string() || !lang_ok) {
+            // One output line per input line, so a bad line never shifts the answers after it.
+            const char* why = !o ? "not a JSON object" : (!text || !text->is_string()) ? "\"text\" must be a string"
+                                                                                       : "\"lang\" must be \"en\" or \"es\"";
+            std::fprintf(stderr, "triagectl: line %zu: %s\n", line_no, why);
+            std::string out = boost::json::serialize(boost::json::object{{"id", id}, {"error", why}});
+            std::fwrite(out.data(), 1, out.size(), stdout);
+            std::fputc('\n', stdout);
             ++bad;
             continue;
         }
-        std::string id;
-        if (auto* i = o->if_contains("id")) id = i->is_string() ? std::string(i->as_string()) : boost::json::serialize(*i);
         auto a = server::assess_message(*engine, *intents, text->as_string());
         std::string out = server::classify_json_line(id, a);
         std::fwrite(out.data(), 1, out.size(), stdout);
@@ -192,6 +309,12 @@ int main(int argc, char** argv) {
         std::printf("%s: pack %s version %s, %zu rules: ok\n", args[1].c_str(), r.pack->name.c_str(),
                     r.pack->version.c_str(), r.pack->rules.size());
         return 0;
+    }
+    if (cmd == "rules" && args.size() >= 2 && args[1] == "test") {
+        return rules_test(std::vector<std::string>(args.begin() + 2, args.end()));
+    }
+    if (cmd == "rules" && args.size() >= 2 && args[1] == "list") {
+        return rules_list(std::vector<std::string>(args.begin() + 2, args.end()));
     }
     if (cmd == "classify") {
         std::vector<std::string> rule_files;

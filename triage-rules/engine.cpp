@@ -1,37 +1,84 @@
 #include "triage-rules/engine.hpp"
 
+#include "triage-rules/context.hpp"
 #include "triage-rules/negation.hpp"
 #include "triage-rules/normalize.hpp"
+#include "triage-rules/pattern.hpp"
 #include "triage-rules/phrase_index.hpp"
+#include "triage-rules/spelling.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 namespace triage::rules {
 
 namespace {
 
+// The protocol caps patient messages far below this; anything larger was not meant for us and is
+// handed to a human rather than read partially.
+constexpr std::size_t max_message_bytes = 1 << 20;
+// Matching is linear in the message; this bound on phrase hits per word is only reached if
+// something is badly wrong (a pathological pack), and then a human reads the message.
+constexpr std::size_t hits_per_word_budget = 64;
+constexpr std::size_t hits_budget_floor = 4096;
+
+// Run-together forms ("heartattack") are indexed for phrases of two or three words when long
+// enough not to collide with real words.
+constexpr std::size_t min_joined_length = 8;
+// A single-word pattern tolerates a typo only from this length ("siezure", "anafilaxis").
+constexpr std::size_t min_single_typo_length = 7;
+
+constexpr std::int32_t main_pattern = -1;
+
+constexpr std::uint32_t not_proximity = UINT32_MAX;
+
 struct pattern_info {
     std::uint32_t rule = 0;
+    std::int32_t group = main_pattern;  // index into requires_all, or main_pattern
     bool negatable = true;
+    bool typo_ok = false;
+    bool joined = false;
+    std::uint32_t proximity = not_proximity;  // index into impl::proximities
+    std::uint32_t part = 0;
+};
+
+struct proximity_pattern {
+    std::uint32_t rule = 0;
+    std::int32_t group = main_pattern;
+    std::size_t parts = 0;
+};
+
+// Where a phrase (or one part of a proximity pattern) was found.
+struct hit {
+    std::size_t first = 0;  // word index
+    std::size_t words = 0;
+    bool negated = false;
+    std::uint8_t context = 0;
+    std::size_t typos = 0;
+    bool joined = false;
 };
 
 struct match {
     std::uint32_t rule = 0;
     std::size_t first = 0;  // word index
     std::size_t words = 0;
-    bool negated = false;
+    bool cancelled = false;
+    std::vector<std::string> modifiers;
 };
 
 // Two packs defining the same rule id can only make it stricter: the higher urgency wins (the
 // later pack on a tie), escalation is kept if either asks for it, and patterns are merged so
-// that a clinic pack cannot narrow what the core pack catches.
+// that a clinic pack cannot narrow what the core pack catches. Requirements are never added by a
+// later pack for the same reason; the earlier pack's stay.
 void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
     const bool escalate = kept.escalate || later.escalate;
     auto patterns = std::move(kept.patterns);
     auto later_patterns = std::move(later.patterns);
+    auto requirements = std::move(kept.requires_all);
     if (later.level >= kept.level) kept = std::move(later);
     for (auto& [lang, list] : later_patterns) {
         auto& to = patterns[lang];
@@ -40,6 +87,7 @@ void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
         }
     }
     kept.patterns = std::move(patterns);
+    kept.requires_all = std::move(requirements);
     kept.escalate = escalate;
 }
 
@@ -65,30 +113,47 @@ void add_unique(std::vector<std::string>& to, const std::string& s) {
     if (!s.empty() && std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
 }
 
-assessment failed_assessment(const std::string& version) {
+assessment failed_assessment(const std::string& version, std::string why) {
     assessment a;
     a.level = urgency::urgent;
     a.escalate = true;
     a.evaluation_failed = true;
-    a.rationale = "rule evaluation failed";
+    a.rationale = std::move(why);
     a.pack_version = version;
     return a;
+}
+
+// A part of a proximity pattern ("chest" in "chest + tight|pressure") is never alone: the other
+// part must match too, with no typo of its own.
+constexpr std::size_t min_part_typo_length = 5;
+
+bool typo_tolerant(const std::vector<std::string_view>& words, bool proximity_part) {
+    if (words.size() == 1) {
+        return words.front().size() >= (proximity_part ? min_part_typo_length : min_single_typo_length);
+    }
+    return std::count_if(words.begin(), words.end(), [](std::string_view w) { return w.size() >= 4; }) >= 2;
 }
 
 }  // namespace
 
 struct engine::impl {
     std::vector<red_flag_rule> rules;
+    std::vector<bool> disabled;
     std::vector<pattern_info> patterns;
+    std::vector<proximity_pattern> proximities;
     detail::phrase_index index{true};
+    detail::spelling_index spelling;
     detail::negation_scope negation;
+    detail::context_scope context;
     std::string version;
+    std::vector<applied_override> overrides;
 
-    explicit impl(std::vector<rule_pack>& packs) : negation(negation_cues(packs)) {
+    explicit impl(std::vector<rule_pack>& packs) : negation(negation_cues(packs)), context(packs) {
         std::unordered_map<std::string, std::size_t> by_id;
         for (auto& pack : packs) {
             if (!version.empty()) version += '+';
-            version += pack.name + "@" + pack.version;
+            const std::string name = pack.name + "@" + pack.version;
+            version += name;
             for (auto& rule : pack.rules) {
                 auto [it, fresh] = by_id.emplace(rule.id, rules.size());
                 if (fresh) {
@@ -97,34 +162,84 @@ struct engine::impl {
                     merge_into(rules[it->second], std::move(rule));
                 }
             }
+            for (auto& o : pack.overrides) overrides.push_back({name, o});
+        }
+        disabled.assign(rules.size(), false);
+        for (const auto& o : overrides) {
+            if (auto it = by_id.find(o.what.rule_id); it != by_id.end()) disabled[it->second] = true;
         }
         for (std::uint32_t r = 0; r < rules.size(); ++r) {
-            std::set<std::string> seen;
-            for (const auto& [lang, list] : rules[r].patterns) {
-                for (const auto& p : list) {
-                    // Packs built in code may hold text as written; normalising again is a no-op
-                    // for text that the loader already normalised.
-                    auto text = normalize(p).text;
-                    if (text.empty() || !seen.insert(text).second) continue;
-                    pattern_info info{r, true};
-                    for (auto w : detail::split_words(text)) {
-                        if (detail::is_negative_word(w)) info.negatable = false;
+            // Typos are tolerated for what must not be missed, not for self-care advice.
+            const bool tolerant_rule = rules[r].level >= urgency::urgent;
+            add_phrases(r, main_pattern, rules[r].patterns, tolerant_rule);
+            for (std::size_t g = 0; g < rules[r].requires_all.size(); ++g) {
+                add_phrases(r, static_cast<std::int32_t>(g), rules[r].requires_all[g], tolerant_rule);
+            }
+        }
+    }
+
+    void add_phrases(std::uint32_t rule, std::int32_t group,
+                     const std::map<std::string, std::vector<std::string>>& by_language, bool tolerant_rule) {
+        std::set<std::string> seen;
+        for (const auto& [lang, list] : by_language) {
+            for (const auto& p : list) {
+                // Packs built in code may hold text as written; parsing again is a no-op for text
+                // that the loader already parsed.
+                auto parsed = parse_pattern(p);
+                if (!parsed.error.empty() || !seen.insert(parsed.canonical).second) continue;
+                if (parsed.parts.size() == 1) {
+                    add_phrase(parsed.parts[0][0], pattern_info{rule, group}, tolerant_rule, seen);
+                    continue;
+                }
+                const auto id = static_cast<std::uint32_t>(proximities.size());
+                proximities.push_back({rule, group, parsed.parts.size()});
+                for (std::uint32_t k = 0; k < parsed.parts.size(); ++k) {
+                    for (const auto& alt : parsed.parts[k]) {
+                        pattern_info info{rule, group};
+                        info.proximity = id;
+                        info.part = k;
+                        add_phrase(alt, info, tolerant_rule, seen);
                     }
-                    index.add(text, static_cast<std::uint32_t>(patterns.size()));
-                    patterns.push_back(info);
                 }
             }
         }
     }
 
-    assessment assess(std::string_view message) const {
-        if (rules.empty()) {
-            auto a = failed_assessment(version);
-            a.rationale = "no rules loaded";
-            return a;
+    void add_phrase(const std::string& text, pattern_info info, bool tolerant_rule, std::set<std::string>& seen) {
+        const auto words = detail::split_words(text);
+        if (words.empty()) return;
+        info.typo_ok = tolerant_rule && typo_tolerant(words, info.proximity != not_proximity);
+        for (auto w : words) {
+            if (detail::is_negative_word(w)) info.negatable = false;
         }
+        add_pattern(text, info);
+        if (words.size() != 2 && words.size() != 3) return;
+        std::string joined;
+        for (auto w : words) {
+            if (w.back() == '*') return;
+            joined += w;
+        }
+        if (joined.size() >= min_joined_length && (info.proximity != not_proximity || seen.insert(joined).second)) {
+            info.joined = true;
+            info.typo_ok = tolerant_rule;
+            add_pattern(joined, info);
+        }
+    }
+
+    void add_pattern(const std::string& text, const pattern_info& info) {
+        index.add(text, static_cast<std::uint32_t>(patterns.size()));
+        patterns.push_back(info);
+        if (!info.typo_ok) return;
+        for (auto w : detail::split_words(text)) {
+            if (w.back() != '*') spelling.add(w);
+        }
+    }
+
+    assessment assess(std::string_view message) const {
+        if (rules.empty()) return failed_assessment(version, "no rules loaded");
+        if (message.size() > max_message_bytes) return failed_assessment(version, "message too long to evaluate");
         const normalized_text norm = normalize(message);
-        if (norm.failed) return failed_assessment(version);
+        if (norm.failed) return failed_assessment(version, "rule evaluation failed");
 
         const auto words = detail::split_words(norm.text);
         std::vector<text_span> spans;
@@ -133,43 +248,72 @@ struct engine::impl {
             const auto b = static_cast<std::size_t>(w.data() - norm.text.data());
             spans.push_back({norm.origin[b], norm.origin_end[b + w.size() - 1]});
         }
-        const auto scope = negation.analyse(message, words, spans);
+        const auto clauses = negation.analyse(message, words, spans);
+        const auto ctx = context.analyse(words, clauses);
+        std::vector<std::vector<std::string_view>> near(words.size());
+        for (std::size_t i = 0; i < words.size(); ++i) spelling.near(words[i], near[i]);
 
-        // One finding per rule: its first unnegated match, else its first negated one (kept for
-        // the audit trail).
-        std::vector<std::ptrdiff_t> fired(rules.size(), -1), suppressed(rules.size(), -1);
-        std::vector<match> matches;
+        // Pass 1: every phrase hit. Plain patterns become candidate matches at once; parts of
+        // proximity patterns are collected and paired up afterwards.
+        std::vector<match> candidates;
+        std::vector<std::uint64_t> groups_met(rules.size(), 0);
+        std::unordered_map<std::uint32_t, std::vector<std::vector<hit>>> parts_found;
+        const std::size_t budget = std::max(hits_budget_floor, words.size() * hits_per_word_budget);
+        std::size_t hits_seen = 0;
         for (std::size_t i = 0; i < words.size(); ++i) {
-            index.match_at(words, i, [&](std::uint32_t id, std::size_t n) {
+            index.match_tolerant_at(words, near, i, [&](std::uint32_t id, std::size_t n, std::size_t typos) {
+                ++hits_seen;
                 const auto& info = patterns[id];
-                if (!detail::negation_scope::same_sentence(scope, i, i + n - 1)) return;
-                const bool negated = info.negatable && detail::negation_scope::negated(scope, i);
-                auto& slot = negated ? suppressed[info.rule] : fired[info.rule];
-                if (slot >= 0) {
-                    // Overlapping phrases of one rule ("crushing chest" + "chest pain") give one
-                    // span over both.
-                    auto& m = matches[static_cast<std::size_t>(slot)];
-                    if (i < m.first + m.words) m.words = std::max(m.words, i + n - m.first);
+                if (typos > 0 && !info.typo_ok) return;
+                if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
+                hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), ctx[i], typos, info.joined};
+                if (info.proximity != not_proximity) {
+                    auto& parts = parts_found[info.proximity];
+                    parts.resize(proximities[info.proximity].parts);
+                    parts[info.part].push_back(h);
                     return;
                 }
-                slot = static_cast<std::ptrdiff_t>(matches.size());
-                matches.push_back({info.rule, i, n, negated});
+                consider(info.rule, info.group, {&h, 1}, candidates, groups_met);
             });
+            if (hits_seen > budget) return failed_assessment(version, "rule evaluation exceeded its budget");
         }
+        for (const auto& [id, parts] : parts_found) {
+            const auto& prox = proximities[id];
+            if (auto combo = pair_up(parts, clauses)) consider(prox.rule, prox.group, *combo, candidates, groups_met);
+        }
+        std::stable_sort(candidates.begin(), candidates.end(),
+                         [](const match& a, const match& b) { return a.first < b.first; });
 
+        // Pass 2: one finding per rule, its first current match, else its first cancelled one
+        // (kept for the audit trail), and only when every required concept is present.
+        std::vector<char> has_current(rules.size(), 0), reported(rules.size(), 0);
+        for (const auto& m : candidates) {
+            if (!m.cancelled) has_current[m.rule] = 1;
+        }
         assessment a;
         a.pack_version = version;
-        for (const auto& m : matches) {
-            if (m.negated && fired[m.rule] >= 0) continue;
+        std::string not_counted;
+        for (auto& m : candidates) {
+            if (reported[m.rule] || (m.cancelled && has_current[m.rule])) continue;
             const auto& rule = rules[m.rule];
+            const std::size_t groups = rule.requires_all.size();
+            if (groups > 0 && groups_met[m.rule] != (std::uint64_t{1} << groups) - 1) continue;
+            reported[m.rule] = 1;
             finding f;
             f.rule_id = rule.id;
             f.category = rule.category;
             f.level = rule.level;
             f.escalate = rule.escalate;
             f.span = {spans[m.first].begin, spans[m.first + m.words - 1].end};
-            if (m.negated) {
-                f.modifiers.push_back("negated");
+            f.modifiers = std::move(m.modifiers);
+            if (!m.cancelled && disabled[m.rule]) {
+                f.modifiers.emplace_back("disabled_by_clinic");
+                m.cancelled = true;
+            }
+            if (m.cancelled) {
+                std::string why;
+                for (const auto& mod : f.modifiers) why += (why.empty() ? "" : ", ") + mod;
+                not_counted += (not_counted.empty() ? "" : "; ") + rule.id + " (" + why + ")";
                 a.suppressed.push_back(std::move(f));
                 continue;
             }
@@ -177,12 +321,90 @@ struct engine::impl {
             a.escalate = a.escalate || rule.escalate;
             std::string why = rule.rationale;
             if (!rule.guideline.empty()) why += " (" + rule.guideline + ")";
+            if (std::find(f.modifiers.begin(), f.modifiers.end(), "other_person") != f.modifiers.end()) {
+                why += " [about someone else]";
+            }
             if (a.rationale.find(why) == std::string::npos) a.rationale += (a.rationale.empty() ? "" : " ") + why;
             if (auto it = rule.advice.find("en"); it != rule.advice.end()) add_unique(a.advice_en, it->second);
             if (auto it = rule.advice.find("es"); it != rule.advice.end()) add_unique(a.advice_es, it->second);
             a.findings.push_back(std::move(f));
         }
+        if (!not_counted.empty()) a.rationale += (a.rationale.empty() ? "" : " ") + ("Not counted: " + not_counted + ".");
         return a;
+    }
+
+    // The earliest combination of one hit per part, all within the proximity window of each
+    // other, in one sentence, with at most one typo among them. Part counts are tiny (at most
+    // three parts, a few hits each), so trying every combination is cheap.
+    static std::optional<std::vector<hit>> pair_up(const std::vector<std::vector<hit>>& parts,
+                                                   const detail::negation_scope::analysis& clauses) {
+        for (const auto& p : parts) {
+            if (p.empty()) return std::nullopt;
+        }
+        std::optional<std::vector<hit>> best;
+        std::vector<std::size_t> pick(parts.size(), 0);
+        for (;;) {
+            std::vector<hit> combo;
+            std::size_t lo = SIZE_MAX, hi = 0, typos = 0;
+            for (std::size_t k = 0; k < parts.size(); ++k) {
+                const hit& h = parts[k][pick[k]];
+                combo.push_back(h);
+                lo = std::min(lo, h.first);
+                hi = std::max(hi, h.first);
+                typos += h.typos;
+            }
+            bool overlapping = false;
+            for (std::size_t x = 0; x < combo.size(); ++x) {
+                for (std::size_t y = x + 1; y < combo.size(); ++y) {
+                    if (combo[x].first == combo[y].first) overlapping = true;
+                }
+            }
+            if (!overlapping && typos <= 1 && hi - lo <= proximity_window &&
+                clauses.sentence[lo] == clauses.sentence[hi] && (!best || lo < best->front().first)) {
+                std::sort(combo.begin(), combo.end(), [](const hit& a, const hit& b) { return a.first < b.first; });
+                best = std::move(combo);
+            }
+            std::size_t k = 0;
+            while (k < parts.size() && ++pick[k] == parts[k].size()) pick[k++] = 0;
+            if (k == parts.size()) break;
+        }
+        return best;
+    }
+
+    // Records hits (one, or one per part of a proximity pattern, in message order) for a rule.
+    void consider(std::uint32_t rule, std::int32_t group, std::span<const hit> hits, std::vector<match>& candidates,
+                  std::vector<std::uint64_t>& groups_met) const {
+        bool negated = false;
+        std::uint8_t flags = 0;
+        std::size_t typos = 0;
+        bool joined = false;
+        for (const auto& h : hits) {
+            negated = negated || h.negated;
+            flags |= h.context;
+            typos += h.typos;
+            joined = joined || h.joined;
+        }
+        const bool cancelled = negated || (flags & detail::ctx_cancelling) != 0;
+        if (group != main_pattern) {
+            if (!cancelled) groups_met[rule] |= std::uint64_t{1} << group;
+            return;
+        }
+        match m{rule, hits.front().first, hits.back().first + hits.back().words - hits.front().first, cancelled, {}};
+        if (negated) m.modifiers.emplace_back("negated");
+        for (auto name : detail::context_modifier_names(flags)) m.modifiers.emplace_back(name);
+        if (typos > 0) m.modifiers.emplace_back("typo");
+        if (joined) m.modifiers.emplace_back("run_together");
+        // Overlapping phrases of one rule ("crushing chest" + "chest pain") give one span over both.
+        for (auto& other : candidates) {
+            if (other.rule == rule && other.cancelled == cancelled && m.first < other.first + other.words &&
+                other.first < m.first + m.words) {
+                const std::size_t end = std::max(other.first + other.words, m.first + m.words);
+                other.first = std::min(other.first, m.first);
+                other.words = end - other.first;
+                return;
+            }
+        }
+        candidates.push_back(std::move(m));
     }
 };
 
@@ -194,12 +416,12 @@ engine& engine::operator=(engine&&) noexcept = default;
 assessment engine::assess(std::string_view message) const noexcept {
     static const std::string no_version;
     try {
-        if (!impl_) return failed_assessment(no_version);
+        if (!impl_) return failed_assessment(no_version, "rule evaluation failed");
         return impl_->assess(message);
     } catch (...) {
         // Fail towards a human: a message we could not read may hold a red flag.
         try {
-            return failed_assessment(impl_ ? impl_->version : no_version);
+            return failed_assessment(impl_ ? impl_->version : no_version, "rule evaluation failed");
         } catch (...) {
             assessment a;
             a.level = urgency::urgent;
@@ -213,6 +435,16 @@ assessment engine::assess(std::string_view message) const noexcept {
 const std::string& engine::version() const noexcept {
     static const std::string no_version;
     return impl_ ? impl_->version : no_version;
+}
+
+const std::vector<engine::applied_override>& engine::overrides() const noexcept {
+    static const std::vector<applied_override> none;
+    return impl_ ? impl_->overrides : none;
+}
+
+const std::vector<red_flag_rule>& engine::rules() const noexcept {
+    static const std::vector<red_flag_rule> none;
+    return impl_ ? impl_->rules : none;
 }
 
 }  // namespace triage::rules

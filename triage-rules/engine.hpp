@@ -26,6 +26,16 @@ public:
 
     const std::string& version() const noexcept;
 
+    // Overrides in force, each as "pack@version" of the pack that made it, for the audit trail.
+    struct applied_override {
+        std::string pack;
+        rule_override what;
+    };
+    const std::vector<applied_override>& overrides() const noexcept;
+
+    // The merged rules, in load order (for `triagectl rules list` and the docs).
+    const std::vector<red_flag_rule>& rules() const noexcept;
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

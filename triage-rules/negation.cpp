@@ -108,7 +108,9 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
     const std::size_t n = words.size();
     a.sentence.assign(n, 0);
     a.clause.assign(n, 0);
+    a.segment.assign(n, 0);
     std::size_t sentence = 0;
+    std::size_t segment = 0;
     a.last_cue.assign(n, -1);
     std::size_t clause = 0;
     std::size_t cue_until = 0;     // words before this index belong to a cue or pseudo-negation
@@ -117,16 +119,21 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
     for (std::size_t i = 0; i < n; ++i) {
         if (i > 0) {
             const gap g = classify_gap(original, spans[i - 1].end, spans[i].begin);
-            if (g != gap::none) ++clause;
+            if (g != gap::none) {
+                ++clause;
+                ++segment;
+            }
             if (g == gap::sentence) ++sentence;
         }
         a.sentence[i] = sentence;
+        a.segment[i] = segment;
         a.last_cue[i] = cue_last;
         const bool inside_cue = i < cue_until;
         if (!inside_cue) {
             if (std::size_t b = boundaries_.longest_at(words, i); b > 0) {
                 // The conjunction's own words are never cues: "sin embargo" starts with "sin".
                 a.clause[i] = ++clause;
+                if (words[i] != "and" && words[i] != "y") a.segment[i] = ++segment;
                 cue_until = i + b;
                 continue;
             }

@@ -41,6 +41,10 @@ public:
     struct analysis {
         std::vector<std::size_t> sentence;      // sentence number of each word
         std::vector<std::size_t> clause;        // clause number of each word
+        // Like `clause`, but "and"/"y" and affirmations do not start a new one: the scope of
+        // history, hypothetical and family-history cues ("what if I get chest pain and can't
+        // breathe").
+        std::vector<std::size_t> segment;
         std::vector<std::ptrdiff_t> last_cue;   // last word of the nearest cue before word i, or -1
     };
 

@@ -1,6 +1,8 @@
 #include "triage-rules/normalize.hpp"
 
 #include <unicode/normalizer2.h>
+#include <unicode/uscript.h>
+#include <unicode/uspoof.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
@@ -16,6 +18,7 @@ namespace {
 struct icu_normalizers {
     const icu::Normalizer2* nfkc = nullptr;
     const icu::Normalizer2* nfd = nullptr;
+    USpoofChecker* spoof = nullptr;  // only used for skeletons, which do not change it
 };
 
 const icu_normalizers& normalizers() {
@@ -27,6 +30,9 @@ const icu_normalizers& normalizers() {
         st = U_ZERO_ERROR;
         r.nfd = icu::Normalizer2::getNFDInstance(st);
         if (U_FAILURE(st)) r.nfd = nullptr;
+        st = U_ZERO_ERROR;
+        r.spoof = uspoof_open(&st);
+        if (U_FAILURE(st)) r.spoof = nullptr;
         return r;
     }();
     return n;
@@ -78,11 +84,42 @@ private:
     std::size_t space_end_ = 0;
 };
 
+// A letter from another script that looks like a Latin one ("с" Cyrillic es, "ο" Greek omicron)
+// reads as that Latin letter: ICU's confusable skeleton (UTS #39), applied one code point at a
+// time and only outside the Latin script, so "rn" never turns into "m". Empty when there is no
+// plain ASCII look-alike.
+std::string ascii_look_alike(UChar32 c) {
+    UErrorCode st = U_ZERO_ERROR;
+    const UScriptCode script = uscript_getScript(c, &st);
+    if (U_FAILURE(st) || script == USCRIPT_LATIN || script == USCRIPT_COMMON || script == USCRIPT_INHERITED) return {};
+    const auto& n = normalizers();
+    if (n.spoof == nullptr) return {};
+    icu::UnicodeString skeleton;
+    uspoof_getSkeletonUnicodeString(n.spoof, 0, icu::UnicodeString(c), skeleton, &st);
+    if (U_FAILURE(st) || skeleton.isEmpty()) return {};
+    std::string out;
+    for (std::int32_t i = 0; i < skeleton.length(); ++i) {
+        const char16_t x = skeleton.charAt(i);
+        if (x >= 'A' && x <= 'Z') {
+            out.push_back(static_cast<char>(x - 'A' + 'a'));
+        } else if ((x >= 'a' && x <= 'z') || (x >= '0' && x <= '9')) {
+            out.push_back(static_cast<char>(x));
+        } else {
+            return {};
+        }
+    }
+    return out;
+}
+
 // NFKC, full case folding, then NFD with the marks dropped, one input code point at a time so
 // that every output byte keeps the byte range of the code point that produced it.
 bool fold_non_ascii(UChar32 c, std::size_t b, std::size_t e, builder& out) {
     const auto& n = normalizers();
     if (n.nfkc == nullptr || n.nfd == nullptr) return false;
+    if (auto latin = ascii_look_alike(c); !latin.empty()) {
+        for (char ch : latin) out.code_point(static_cast<UChar32>(ch), b, e);
+        return true;
+    }
     UErrorCode st = U_ZERO_ERROR;
     icu::UnicodeString compat = n.nfkc->normalize(icu::UnicodeString(c), st);
     if (U_FAILURE(st)) return false;

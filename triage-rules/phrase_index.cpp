@@ -18,6 +18,9 @@ std::vector<std::string_view> split_words(std::string_view normalized) {
 
 bool word_matches(std::string_view phrase_word, std::string_view message_word, bool allow_plural) {
     if (phrase_word == message_word) return true;
+    if (!phrase_word.empty() && phrase_word.back() == '*') {
+        return message_word.starts_with(phrase_word.substr(0, phrase_word.size() - 1));
+    }
     if (!allow_plural || phrase_word.size() < min_plural_stem || !message_word.starts_with(phrase_word)) {
         return false;
     }
@@ -31,7 +34,13 @@ std::size_t phrase_index::add(std::string_view phrase, std::uint32_t id) {
     entry e;
     e.id = id;
     for (std::size_t i = 1; i < words.size(); ++i) e.rest.emplace_back(words[i]);
-    by_first_[std::string(words.front())].push_back(std::move(e));
+    const std::string_view first = words.front();
+    if (first.size() > prefix_key_length && first.back() == '*') {
+        e.first_prefix = std::string(first.substr(0, first.size() - 1));
+        by_prefix_[e.first_prefix.substr(0, prefix_key_length)].push_back(std::move(e));
+    } else {
+        by_first_[std::string(first)].push_back(std::move(e));
+    }
     return words.size();
 }
 

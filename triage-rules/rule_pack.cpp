@@ -1,6 +1,7 @@
 #include "triage-rules/rule_pack.hpp"
 
 #include "triage-rules/normalize.hpp"
+#include "triage-rules/pattern.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -124,12 +125,12 @@ public:
                 error(item.Mark(), what + ": each entry must be a string");
                 continue;
             }
-            auto n = normalize(item.Scalar());
-            if (n.text.empty()) {
-                error(item.Mark(), what + ": '" + item.Scalar() + "' has no letters or digits");
+            auto p = parse_pattern(item.Scalar());
+            if (!p.error.empty()) {
+                error(item.Mark(), what + ": '" + item.Scalar() + "': " + p.error);
                 continue;
             }
-            if (std::find(out.begin(), out.end(), n.text) == out.end()) out.push_back(std::move(n.text));
+            if (std::find(out.begin(), out.end(), p.canonical) == out.end()) out.push_back(std::move(p.canonical));
         }
         return out;
     }
@@ -154,7 +155,8 @@ struct rule_reader {
         const std::size_t errors_before = reported.size();
         red_flag_rule rule;
         r.require(node, {"id", "category", "urgency", "rationale", "patterns"}, ctx);
-        r.each(node, {"id", "category", "urgency", "escalate", "rationale", "guideline", "patterns", "advice"}, ctx,
+        r.each(node, {"id", "category", "urgency", "escalate", "rationale", "guideline", "patterns", "requires", "advice"},
+               ctx,
                [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                    if (key == "id") return read_id(rule, k, v);
                    if (key == "category") return assign(rule.category, r.text(k, v, ctx + ": category"));
@@ -163,6 +165,7 @@ struct rule_reader {
                    if (key == "urgency") return read_urgency(rule, k, v, ctx);
                    if (key == "escalate") return read_escalate(rule, k, v, ctx);
                    if (key == "patterns") return read_patterns(rule, k, v, ctx);
+                   if (key == "requires") return read_requires(rule, k, v, ctx);
                    read_advice(rule, k, v, ctx);
                });
         if (reported.size() != errors_before) return std::nullopt;
@@ -210,17 +213,34 @@ struct rule_reader {
         rule.escalate = b;
     }
 
-    void read_patterns(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
-        if (!r.is_map(k, v, ctx + ": patterns")) return;
+    // language -> phrases, as under `patterns` and in each `requires` group.
+    std::map<std::string, std::vector<std::string>> read_phrase_map(const YAML::Node& k, const YAML::Node& v,
+                                                                    const std::string& what) {
+        std::map<std::string, std::vector<std::string>> out;
+        if (!r.is_map(k, v, what)) return out;
         if (v.size() == 0) {
-            r.error(pack_reader::at(k, v), ctx + ": patterns is empty");
-            return;
+            r.error(pack_reader::at(k, v), what + " is empty");
+            return out;
         }
-        r.each(v, {}, ctx + ": patterns", [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
-            if (!r.language(lk, lang, ctx + ": patterns")) return;
-            auto list = r.phrases(lk, lv, ctx + ": patterns." + lang);
-            if (!list.empty()) rule.patterns[lang] = std::move(list);
+        r.each(v, {}, what, [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+            if (!r.language(lk, lang, what)) return;
+            auto list = r.phrases(lk, lv, what + "." + lang);
+            if (!list.empty()) out[lang] = std::move(list);
         });
+        return out;
+    }
+
+    void read_patterns(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        rule.patterns = read_phrase_map(k, v, ctx + ": patterns");
+    }
+
+    void read_requires(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+        if (!r.is_sequence(k, v, ctx + ": requires")) return;
+        if (v.size() == 0) r.error(pack_reader::at(k, v), ctx + ": requires is empty");
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            auto group = read_phrase_map(v[i], v[i], ctx + ": requires[" + std::to_string(i + 1) + "]");
+            if (!group.empty()) rule.requires_all.push_back(std::move(group));
+        }
     }
 
     void read_advice(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
@@ -232,14 +252,91 @@ struct rule_reader {
     }
 };
 
+// context:
+//   historical:
+//     en: ["history of", "<> last year"]
+void read_context(pack_reader& r, const YAML::Node& k, const YAML::Node& v, rule_pack& pack) {
+    if (!r.is_map(k, v, "context")) return;
+    r.each(v, {}, "context", [&](const std::string& kind, const YAML::Node& kk, const YAML::Node& kv) {
+        if (std::find(std::begin(context_kinds), std::end(context_kinds), std::string_view{kind}) == std::end(context_kinds)) {
+            std::string expected;
+            for (auto c : context_kinds) expected += (expected.empty() ? "" : ", ") + std::string(c);
+            r.error(kk.Mark(), "context: unknown kind '" + kind + "' (expected one of: " + expected + ")");
+            return;
+        }
+        if (!r.is_map(kk, kv, "context." + kind)) return;
+        r.each(kv, {}, "context." + kind, [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+            if (!r.language(lk, lang, "context." + kind)) return;
+            if (!r.is_sequence(lk, lv, "context." + kind + "." + lang)) return;
+            auto& to = pack.context[kind][lang];
+            for (const auto& item : lv) {
+                if (!item.IsScalar()) {
+                    r.error(item.Mark(), "context." + kind + "." + lang + ": each entry must be a string");
+                    continue;
+                }
+                std::string text = item.Scalar();
+                std::string marker;
+                for (std::string_view m : {"<>", "<", "^"}) {
+                    if (std::string_view(text).starts_with(m)) {
+                        marker = std::string(m);
+                        text.erase(0, m.size());
+                        break;
+                    }
+                }
+                auto n = normalize(text);
+                if (n.text.empty()) {
+                    r.error(item.Mark(), "context." + kind + "." + lang + ": '" + item.Scalar() + "' has no words");
+                    continue;
+                }
+                to.push_back(marker.empty() ? n.text : marker + " " + n.text);
+            }
+        });
+    });
+}
+
+// overrides:
+//   - {rule: chest_pain, action: disable, reason: "...", approved_by: "..."}
+void read_overrides(pack_reader& r, const YAML::Node& k, const YAML::Node& v, rule_pack& pack) {
+    if (!r.is_sequence(k, v, "overrides")) return;
+    for (const auto& node : v) {
+        if (!node.IsMap()) {
+            r.error(node.Mark(), "each override must be a mapping");
+            continue;
+        }
+        rule_override o;
+        bool ok = true;
+        r.require(node, {"rule", "action", "reason", "approved_by"}, "override");
+        r.each(node, {"rule", "action", "reason", "approved_by"}, "override",
+               [&](const std::string& key, const YAML::Node& ok_, const YAML::Node& ov) {
+                   auto s = r.text(ok_, ov, "override: " + key);
+                   if (!s) {
+                       ok = false;
+                   } else if (key == "rule") {
+                       o.rule_id = *s;
+                   } else if (key == "reason") {
+                       o.reason = *s;
+                   } else if (key == "approved_by") {
+                       o.approved_by = *s;
+                   } else if (*s != "disable") {
+                       r.error(ov.Mark(), "override: unknown action '" + *s + "' (the only action is disable)");
+                       ok = false;
+                   }
+               });
+        if (ok && !o.rule_id.empty() && !o.reason.empty() && !o.approved_by.empty()) {
+            pack.overrides.push_back(std::move(o));
+        }
+    }
+}
+
 void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& out, rule_pack& pack) {
     if (!root.IsMap()) {
         r.error(root.Mark(), "a rule pack must be a mapping with pack, version and rules");
         return;
     }
     rule_reader rules{r, out, {}};
-    r.require(root, {"pack", "version", "rules"}, "rule pack");
-    r.each(root, {"pack", "version", "negation", "rules"}, "rule pack",
+    r.require(root, {"pack", "version"}, "rule pack");
+    if (!root["rules"] && !root["overrides"]) r.error(root.Mark(), "rule pack: needs rules, overrides or both");
+    r.each(root, {"pack", "version", "negation", "context", "rules", "overrides"}, "rule pack",
            [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                if (key == "pack" || key == "version") {
                    auto s = r.text(k, v, key);
@@ -256,6 +353,10 @@ void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& 
                        auto list = r.phrases(lk, lv, "negation." + lang);
                        if (!list.empty()) pack.negation[lang] = std::move(list);
                    });
+               } else if (key == "context") {
+                   read_context(r, k, v, pack);
+               } else if (key == "overrides") {
+                   read_overrides(r, k, v, pack);
                } else if (r.is_sequence(k, v, "rules")) {
                    if (v.size() == 0) r.error(pack_reader::at(k, v), "rules is empty");
                    for (const auto& node : v) {
@@ -266,6 +367,21 @@ void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& 
 }
 
 }  // namespace
+
+std::vector<diagnostic> check_pack_set(const std::vector<rule_pack>& packs, const std::vector<std::string>& files) {
+    std::vector<diagnostic> out;
+    std::set<std::string> defined;
+    for (std::size_t i = 0; i < packs.size(); ++i) {
+        const std::string file = i < files.size() ? files[i] : packs[i].name;
+        for (const auto& o : packs[i].overrides) {
+            if (defined.count(o.rule_id) == 0) {
+                out.push_back({file, 0, 0, "override: rule '" + o.rule_id + "' is not defined by an earlier pack"});
+            }
+        }
+        for (const auto& r : packs[i].rules) defined.insert(r.id);
+    }
+    return out;
+}
 
 rule_pack_load_result load_rule_pack(std::string_view yaml_text, std::string_view file_name) {
     rule_pack_load_result result;

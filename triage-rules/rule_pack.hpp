@@ -29,6 +29,17 @@ struct red_flag_rule {
     std::string guideline;
     std::map<std::string, std::vector<std::string>> patterns;  // language -> phrases (normalised by the loader)
     std::map<std::string, std::string> advice;                 // language -> patient advice
+    // Co-occurrence: each group is a concept (language -> phrases) that must also be found in the
+    // message, current and not negated, for the rule to fire ("fever" for a stiff-neck rule).
+    std::vector<std::map<std::string, std::vector<std::string>>> requires_all;
+};
+
+// A clinic switching off a rule of an earlier pack. Never implicit: it names a reason and who
+// approved it, and the server writes every override to the audit trail when it loads the packs.
+struct rule_override {
+    std::string rule_id;
+    std::string reason;
+    std::string approved_by;
 };
 
 // Languages a pack may use for patterns, advice and negation cues.
@@ -41,12 +52,24 @@ struct rule_pack {
     // pack lists uses the built-in cues (negation.hpp); listing it replaces them.
     std::map<std::string, std::vector<std::string>> negation;
     std::vector<red_flag_rule> rules;
+    std::vector<rule_override> overrides;
+    // The context lexicon (docs/rules.md, "Context"): kind -> language -> cue phrases, each
+    // optionally prefixed with "<" (looks back), "<>" (both ways) or "^" (only at a clause start).
+    // Kinds: historical, hypothetical, family_history, other_person, pseudo, recurrence,
+    // actuality, affirming. Lists of all loaded packs are combined.
+    std::map<std::string, std::map<std::string, std::vector<std::string>>> context;
 };
+
+inline constexpr std::string_view context_kinds[] = {"historical", "hypothetical", "family_history", "other_person",
+                                                     "pseudo",     "recurrence",   "actuality",      "affirming"};
 
 struct rule_pack_load_result {
     std::optional<rule_pack> pack;         // empty when diagnostics hold an error
     std::vector<diagnostic> diagnostics;
 };
+
+// Problems that only show across packs: an override naming a rule no earlier pack defines.
+std::vector<diagnostic> check_pack_set(const std::vector<rule_pack>& packs, const std::vector<std::string>& files);
 
 // Parses and validates one pack. `file_name` is only used in diagnostics. Every problem found is
 // reported (not just the first); `pack` is set only when there is none. Never throws.

@@ -230,6 +230,14 @@ asio::awaitable<error_code> conversation_store::async_store_phi_key(phi_key_reco
     co_return r ? error_code{} : r.error();
 }
 
+asio::awaitable<error_code> conversation_store::async_audit(std::string clinic_id, std::string actor,
+                                                           std::string action, std::string detail) {
+    statement st{"INSERT INTO audit_events (clinic_id, actor, action, detail) VALUES ($1, $2, $3, $4::jsonb)",
+                 {text(clinic_id), text(std::move(actor)), text(std::move(action)), text(std::move(detail))}};
+    auto r = co_await scoped_query(std::move(clinic_id), std::move(st));
+    co_return r ? error_code{} : r.error();
+}
+
 asio::awaitable<error_code> conversation_store::async_ping() {
     statement st{"SELECT 1", {}};
     auto r = co_await pool_.async_query(std::move(st));

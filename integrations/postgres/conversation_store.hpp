@@ -103,6 +103,11 @@ public:
 
     boost::asio::awaitable<boost::system::error_code> async_ping();
 
+    // One audit event outside a patient turn (configuration in force, staff actions). `detail`
+    // is JSON holding ids, codes and versions only, never PHI.
+    boost::asio::awaitable<boost::system::error_code> async_audit(std::string clinic_id, std::string actor,
+                                                                  std::string action, std::string detail);
+
     // Transactions issued for turn writes so far (each is one commit): for tests and metrics.
     std::uint64_t transactions() const noexcept { return transactions_; }
 

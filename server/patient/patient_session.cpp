@@ -361,6 +361,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                                    {"suppressed", rules_json(a.suppressed)},
                                                                    {"pack", a.pack_version},
                                                                    {"urgency", rules::to_string(a.level)},
+                                                                   {"rationale", a.rationale},
                                                                    {"evaluation_failed", a.evaluation_failed},
                                                                    {"intent", intent.intent},
                                                                    {"intent_confidence", intent.confidence}});
@@ -372,6 +373,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                             {"reason", act.reason},
                                                             {"urgency", rules::to_string(level)},
                                                             {"rules", rules_json(a.findings)},
+                                                            {"rationale", a.rationale},
                                                             {"pack", a.pack_version}})});
         }
     }

@@ -90,11 +90,11 @@ TEST(rule_pack, bad_urgency) {
 TEST(rule_pack, unknown_key) {
     EXPECT_EQ(errors_of(pack_with("    urgency: urgent\n", "      en: [x]\n", "    colour: red\n")),
               (std::vector<std::string>{"p.yaml:10:5: rule 'a': unknown key 'colour' (expected one of: id, category, "
-                                        "urgency, escalate, rationale, guideline, patterns, advice)"}));
+                                        "urgency, escalate, rationale, guideline, patterns, requires, advice)"}));
     EXPECT_EQ(errors_of("pack: x\nversion: \"1\"\nrulez: []\n"),
-              (std::vector<std::string>{"p.yaml:1:1: rule pack: missing required key 'rules'",
+              (std::vector<std::string>{"p.yaml:1:1: rule pack: needs rules, overrides or both",
                                         "p.yaml:3:1: rule pack: unknown key 'rulez' (expected one of: pack, version, "
-                                        "negation, rules)"}));
+                                        "negation, context, rules, overrides)"}));
 }
 
 TEST(rule_pack, unknown_language_is_an_unknown_target) {
@@ -115,7 +115,7 @@ TEST(rule_pack, empty_patterns) {
     EXPECT_EQ(errors_of(pack_with("    urgency: urgent\n", "      en: []\n")),
               (std::vector<std::string>{"p.yaml:9:11: rule 'a': patterns.en is empty"}));
     EXPECT_EQ(errors_of(pack_with("    urgency: urgent\n", "      en: [\"ok\", \"!!!\"]\n")),
-              (std::vector<std::string>{"p.yaml:9:18: rule 'a': patterns.en: '!!!' has no letters or digits"}));
+              (std::vector<std::string>{"p.yaml:9:18: rule 'a': patterns.en: '!!!': no letters or digits"}));
     // `patterns:` with nothing after it: reported at the key (line 8, column 5).
     EXPECT_EQ(errors_of(pack_with("    urgency: urgent\n", "")),
               (std::vector<std::string>{"p.yaml:8:5: rule 'a': patterns must be a mapping"}));

@@ -1,0 +1,196 @@
+#include "triage-rules/context.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace triage::rules::detail {
+
+namespace {
+
+constexpr std::size_t forward_window = 8;
+constexpr std::size_t backward_window = 8;
+constexpr std::size_t other_person_window = 14;
+
+std::uint8_t flag_of(std::string_view kind) {
+    if (kind == "historical") return ctx_historical;
+    if (kind == "hypothetical") return ctx_hypothetical;
+    if (kind == "family_history") return ctx_family_history;
+    if (kind == "other_person") return ctx_other_person;
+    return 0;
+}
+
+bool is_time_unit(std::string_view w) {
+    constexpr std::array units{"year", "years", "yr", "yrs", "month", "months", "week", "weeks", "decade",
+                               "decades"};
+    return std::find(units.begin(), units.end(), w) != units.end();
+}
+
+bool is_spanish_time_unit(std::string_view w) {
+    constexpr std::array units{"ano", "anos", "mes", "meses", "semana", "semanas", "decada", "decadas"};
+    return std::find(units.begin(), units.end(), w) != units.end();
+}
+
+bool is_past_year(std::string_view w) {
+    return w.size() == 4 && (w.starts_with("19") || w.starts_with("20")) &&
+           std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct found {
+    std::size_t begin = 0;
+    std::size_t end = 0;  // one past the last word
+    std::uint8_t flag = 0;
+    reach direction = reach::forward;
+};
+
+// "5 years ago", "a year ago", "hace 5 años", "hace un año", "in 2019", "en 2019".
+bool time_expression(const std::vector<std::string_view>& words, std::size_t i, found& out) {
+    const std::size_t n = words.size();
+    if (words[i] == "ago" && i > 0 && is_time_unit(words[i - 1])) {
+        out = {i - 1, i + 1, ctx_historical, reach::both};
+        return true;
+    }
+    if (words[i] == "hace") {
+        for (std::size_t k = i + 1; k < n && k <= i + 2; ++k) {
+            if (is_spanish_time_unit(words[k])) {
+                out = {i, k + 1, ctx_historical, reach::both};
+                return true;
+            }
+        }
+    }
+    if ((words[i] == "in" || words[i] == "en" || words[i] == "back") && i + 1 < n && is_past_year(words[i + 1])) {
+        out = {i, i + 2, ctx_historical, reach::both};
+        return true;
+    }
+    return false;
+}
+
+
+}  // namespace
+
+std::vector<std::string_view> context_modifier_names(std::uint8_t flags) {
+    std::vector<std::string_view> out;
+    if (flags & ctx_historical) out.emplace_back("historical");
+    if (flags & ctx_hypothetical) out.emplace_back("hypothetical");
+    if (flags & ctx_family_history) out.emplace_back("family_history");
+    if (flags & ctx_other_person) out.emplace_back("other_person");
+    if (flags & ctx_recurrence) out.emplace_back("recurrence");
+    return out;
+}
+
+context_scope::context_scope(const std::vector<rule_pack>& packs) {
+    for (const auto& pack : packs) {
+        for (const auto& [kind, by_language] : pack.context) {
+            for (const auto& [lang, cues] : by_language) {
+                for (const auto& cue : cues) add(kind, cue);
+            }
+        }
+    }
+}
+
+void context_scope::add(std::string_view kind, std::string_view cue) {
+    trigger t;
+    for (auto [marker, direction] : {std::pair{std::string_view{"<> "}, reach::both},
+                                     std::pair{std::string_view{"< "}, reach::backward}}) {
+        if (cue.starts_with(marker)) {
+            t.direction = direction;
+            cue.remove_prefix(marker.size());
+        }
+    }
+    if (cue.starts_with("^ ")) {
+        t.clause_start = true;
+        cue.remove_prefix(2);
+    }
+    if (kind == "pseudo") {
+        pseudo_.add(cue, 0);
+    } else if (kind == "recurrence") {
+        recurrence_.add(cue, 0);
+    } else if (kind == "actuality") {
+        actuality_.add(cue, 0);
+    } else if (kind == "affirming") {
+        affirming_.add(cue, 0);
+    } else if (auto flag = flag_of(kind); flag != 0) {
+        t.flag = flag;
+        triggers_.add(cue, static_cast<std::uint32_t>(lexicon_.size()));
+        lexicon_.push_back(t);
+    }
+}
+
+std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_view>& words,
+                                                 const negation_scope::analysis& clauses) const {
+    const std::size_t n = words.size();
+    std::vector<std::uint8_t> flags(n, 0);
+    if (n == 0) return flags;
+
+    std::vector<found> list;
+    std::vector<char> recurrence_in_sentence(clauses.sentence.back() + 1, 0);
+    std::vector<char> actual_in_segment(clauses.segment.back() + 1, 0);
+    for (std::size_t i = 0; i < n;) {
+        if (std::size_t p = pseudo_.longest_at(words, i); p > 0) {
+            i += p;
+            continue;
+        }
+        if (recurrence_.longest_at(words, i) > 0) recurrence_in_sentence[clauses.sentence[i]] = 1;
+        if (actuality_.longest_at(words, i) > 0) actual_in_segment[clauses.segment[i]] = 1;
+        found f;
+        if (time_expression(words, i, f)) {
+            list.push_back(f);
+            i = f.end;
+            continue;
+        }
+        std::size_t best_len = 0;
+        std::uint32_t best = 0;
+        triggers_.match_at(words, i, [&](std::uint32_t id, std::size_t len) {
+            if (len > best_len) {
+                best_len = len;
+                best = id;
+            }
+        });
+        if (best_len == 0) {
+            ++i;
+            continue;
+        }
+        const trigger& t = lexicon_[best];
+        if (t.clause_start && i > 0 && clauses.segment[i - 1] == clauses.segment[i]) {
+            ++i;
+            continue;
+        }
+        bool affirmed = false;
+        if (t.flag == ctx_hypothetical) {
+            for (std::size_t k = i >= 2 ? i - 2 : 0; k < i; ++k) {
+                if (clauses.segment[k] == clauses.segment[i] && affirming_.longest_at(words, k) > 0) affirmed = true;
+            }
+        }
+        if (!affirmed) list.push_back({i, i + best_len, t.flag, t.direction});
+        i += best_len;
+    }
+
+    for (const auto& f : list) {
+        // History and family history end at any clause ("history of asthma and I can't breathe"
+        // fires); hypotheticals run on over "and" ("what if I get chest pain and can't breathe").
+        const auto& scope = f.flag == ctx_hypothetical ? clauses.segment
+                          : f.flag == ctx_other_person ? clauses.sentence
+                                                       : clauses.clause;
+        const std::size_t window = f.flag == ctx_other_person ? other_person_window : forward_window;
+        if (f.direction != reach::backward) {
+            for (std::size_t k = f.end; k < n && k < f.end + window && scope[k] == scope[f.begin]; ++k) {
+                flags[k] |= f.flag;
+            }
+        }
+        if (f.direction != reach::forward) {
+            for (std::size_t k = f.begin; k-- > 0 && k + backward_window >= f.begin && scope[k] == scope[f.begin];) {
+                flags[k] |= f.flag;
+            }
+        }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        if ((flags[k] & ctx_historical) && recurrence_in_sentence[clauses.sentence[k]]) {
+            flags[k] = static_cast<std::uint8_t>((flags[k] & ~ctx_historical) | ctx_recurrence);
+        }
+        if ((flags[k] & ctx_hypothetical) && actual_in_segment[clauses.segment[k]]) {
+            flags[k] = static_cast<std::uint8_t>(flags[k] & ~ctx_hypothetical);
+        }
+    }
+    return flags;
+}
+
+}  // namespace triage::rules::detail

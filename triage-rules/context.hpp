@@ -1,0 +1,67 @@
+#pragma once
+// Internal to triage_rules: context beyond negation, after ConText (Harkema et al., 2009).
+// Trigger phrases mark the words around them as
+//   historical      "had a stroke 5 years ago", "history of seizures", "tuve un infarto hace años"
+//   hypothetical    "what should I do if I get chest pain", "signs of a stroke", "en caso de"
+//   family_history  "my dad died of a heart attack", "runs in my family"
+//   other_person    "my dad can't move his arm" (kept: an emergency about someone present)
+//   recurrence      history undone by "again", "another", "otra vez": "it's happening again"
+// Each trigger reaches a few words forward or back and never past the end of its clause, so
+// "I had a stroke years ago, now my face is drooping" still fires for the drooping face.
+// Look-alikes never trigger: "not sure if", "wondering if", "no sé si"; and "I have signs of a
+// stroke" is not educational.
+
+#include "triage-rules/negation.hpp"
+#include "triage-rules/phrase_index.hpp"
+#include "triage-rules/rule_pack.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace triage::rules::detail {
+
+enum context_flag : std::uint8_t {
+    ctx_historical = 1,
+    ctx_hypothetical = 2,
+    ctx_family_history = 4,
+    ctx_other_person = 8,
+    ctx_recurrence = 16,
+};
+
+// Flags that cancel a finding (it is kept in `suppressed` with the modifier's name).
+inline constexpr std::uint8_t ctx_cancelling = ctx_historical | ctx_hypothetical | ctx_family_history;
+
+// Modifier names as they appear in assessments, classify output and the audit trail.
+std::vector<std::string_view> context_modifier_names(std::uint8_t flags);
+
+// Which words a cue reaches: those after it, those before it, or both.
+enum class reach : std::uint8_t { forward, backward, both };
+
+class context_scope {
+public:
+    // The cue lists come from the packs' `context` sections (rule_pack.hpp).
+    explicit context_scope(const std::vector<rule_pack>& packs);
+
+    // flags[i]: the context of a finding that starts at word i.
+    std::vector<std::uint8_t> analyse(const std::vector<std::string_view>& words,
+                                      const negation_scope::analysis& clauses) const;
+
+private:
+    struct trigger {
+        std::uint8_t flag = 0;
+        reach direction = reach::forward;
+        // Only at the start of a clause: "qué es un derrame?" asks, "creo que es un infarto" tells.
+        bool clause_start = false;
+    };
+    void add(std::string_view kind, std::string_view cue);
+
+    std::vector<trigger> lexicon_;
+    phrase_index affirming_{false};
+    phrase_index triggers_{false};
+    phrase_index pseudo_{false};
+    phrase_index recurrence_{false};
+    phrase_index actuality_{false};
+};
+
+}  // namespace triage::rules::detail
