@@ -186,7 +186,7 @@ int run(const config& cfg) {
     if (!flow.loaded) return 2;
     auto intents = load_intent_classifier(cfg.intents_file);
     if (!intents) return 2;
-    auto loaded_rules = load_rule_engine(cfg.rule_packs);
+    auto loaded_rules = load_rule_engine(cfg.rule_packs, cfg.rule_dictionaries);
     if (!loaded_rules) return 2;
     rules::engine engine = std::move(*loaded_rules);
 

@@ -1,6 +1,7 @@
 #include "server/assess.hpp"
 
 #include "server/app.hpp"
+#include "server/config.hpp"
 
 #include <boost/json.hpp>
 
@@ -10,7 +11,13 @@ namespace json = boost::json;
 
 namespace triage::server {
 
-std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files) {
+const std::vector<std::string>& default_dictionaries() {
+    static const std::vector<std::string> d = config{}.rule_dictionaries;
+    return d;
+}
+
+std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files,
+                                              const std::vector<std::string>& dictionaries) {
     std::vector<rules::rule_pack> packs;
     for (const auto& file : files) {
         auto text = read_text_file(file);
@@ -26,7 +33,23 @@ std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& fi
     auto problems = rules::check_pack_set(packs, files);
     for (const auto& d : problems) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
     if (!problems.empty()) return std::nullopt;
-    return rules::engine(std::move(packs));
+    std::vector<std::string> words;
+    for (const auto& file : dictionaries) {
+        auto text = read_text_file(file);
+        if (!text) {
+            std::fprintf(stderr, "rule_dictionaries: cannot read %s; real words near red-flag words may raise false alarms\n",
+                         file.c_str());
+            continue;
+        }
+        std::size_t start = 0;
+        while (start < text->size()) {
+            std::size_t end = text->find('\n', start);
+            if (end == std::string::npos) end = text->size();
+            if (end > start) words.emplace_back(text->substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    return rules::engine(std::move(packs), words);
 }
 
 std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file) {

@@ -20,7 +20,11 @@ struct message_assessment {
 
 // Control plane: loads rule packs and the intent classifier from files, printing every problem
 // (file:line:col) to standard error. Empty on any error; the caller stops.
-std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files);
+// The word lists a default configuration uses (config::rule_dictionaries).
+const std::vector<std::string>& default_dictionaries();
+// A missing dictionary is reported and skipped: it only protects against false alarms.
+std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files,
+                                              const std::vector<std::string>& dictionaries = default_dictionaries());
 std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file);
 
 // Never throws: the rules fail towards escalation and a failing classifier counts as "other".

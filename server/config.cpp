@@ -89,6 +89,14 @@ std::vector<key_spec> specs() {
                      c.rule_packs = out;
                      return std::optional<std::string>{};
                  }, true});
+    v.push_back({"rule_dictionaries", [](config& c, const std::string& s) {
+                     std::vector<std::string> out;
+                     std::stringstream ss(s);
+                     for (std::string item; std::getline(ss, item, ',');)
+                         if (!item.empty()) out.push_back(item);
+                     c.rule_dictionaries = out;
+                     return std::optional<std::string>{};
+                 }, true});
     v.push_back(str_key("master_key_file", TRIAGE_FIELD(master_key_file)));
     v.push_back(str_key("ready_file", TRIAGE_FIELD(ready_file)));
     v.push_back(int_key<std::size_t>(

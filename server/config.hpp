@@ -24,6 +24,8 @@ struct config {
     std::string flow_file = "dialog/flows/default.yaml";
     std::string intents_file = "dialog/intents.yaml";
     std::vector<std::string> rule_packs{"triage-rules/packs/core.yaml"};
+    // Word lists (one word per line) that keep real words from being read as typos of red flags.
+    std::vector<std::string> rule_dictionaries{"/usr/share/dict/american-english", "/usr/share/dict/spanish"};
     std::string master_key_file;              // or TRIAGE_MASTER_KEY (64 hex characters)
     std::string ready_file;                   // written with the bound port once listening (tests)
 

@@ -16,6 +16,7 @@ std::uint8_t flag_of(std::string_view kind) {
     if (kind == "hypothetical") return ctx_hypothetical;
     if (kind == "family_history") return ctx_family_history;
     if (kind == "other_person") return ctx_other_person;
+    if (kind == "harmless") return ctx_harmless;
     return 0;
 }
 
@@ -74,6 +75,7 @@ std::vector<std::string_view> context_modifier_names(std::uint8_t flags) {
     if (flags & ctx_family_history) out.emplace_back("family_history");
     if (flags & ctx_other_person) out.emplace_back("other_person");
     if (flags & ctx_recurrence) out.emplace_back("recurrence");
+    if (flags & ctx_harmless) out.emplace_back("harmless_phrase");
     return out;
 }
 
@@ -89,11 +91,14 @@ context_scope::context_scope(const std::vector<rule_pack>& packs) {
 
 void context_scope::add(std::string_view kind, std::string_view cue) {
     trigger t;
+    if (kind == "harmless") t.direction = reach::self;
     for (auto [marker, direction] : {std::pair{std::string_view{"<> "}, reach::both},
-                                     std::pair{std::string_view{"< "}, reach::backward}}) {
+                                     std::pair{std::string_view{"< "}, reach::backward},
+                                     std::pair{std::string_view{"> "}, reach::forward}}) {
         if (cue.starts_with(marker)) {
             t.direction = direction;
             cue.remove_prefix(marker.size());
+            break;
         }
     }
     if (cue.starts_with("^ ")) {
@@ -171,6 +176,10 @@ std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_v
                           : f.flag == ctx_other_person ? clauses.sentence
                                                        : clauses.clause;
         const std::size_t window = f.flag == ctx_other_person ? other_person_window : forward_window;
+        if (f.flag == ctx_harmless) {
+            for (std::size_t k = f.begin; k < f.end; ++k) flags[k] |= f.flag;
+        }
+        if (f.direction == reach::self) continue;
         if (f.direction != reach::backward) {
             for (std::size_t k = f.end; k < n && k < f.end + window && scope[k] == scope[f.begin]; ++k) {
                 flags[k] |= f.flag;

@@ -6,6 +6,9 @@
 //   family_history  "my dad died of a heart attack", "runs in my family"
 //   other_person    "my dad can't move his arm" (kept: an emergency about someone present)
 //   recurrence      history undone by "again", "another", "otra vez": "it's happening again"
+//   harmless        alarming words that report no symptom: idioms ("stroke of luck", "nearly
+//                   had a heart attack when I saw the bill"), services ("stroke unit"),
+//                   medicines ("seizure medication"); by default only the cue's own words
 // Each trigger reaches a few words forward or back and never past the end of its clause, so
 // "I had a stroke years ago, now my face is drooping" still fires for the drooping face.
 // Look-alikes never trigger: "not sure if", "wondering if", "no sé si"; and "I have signs of a
@@ -27,16 +30,18 @@ enum context_flag : std::uint8_t {
     ctx_family_history = 4,
     ctx_other_person = 8,
     ctx_recurrence = 16,
+    ctx_harmless = 32,
 };
 
 // Flags that cancel a finding (it is kept in `suppressed` with the modifier's name).
-inline constexpr std::uint8_t ctx_cancelling = ctx_historical | ctx_hypothetical | ctx_family_history;
+inline constexpr std::uint8_t ctx_cancelling = ctx_historical | ctx_hypothetical | ctx_family_history | ctx_harmless;
 
 // Modifier names as they appear in assessments, classify output and the audit trail.
 std::vector<std::string_view> context_modifier_names(std::uint8_t flags);
 
 // Which words a cue reaches: those after it, those before it, or both.
-enum class reach : std::uint8_t { forward, backward, both };
+// `self`: only the cue's own words ("stroke of luck", "seizure medication").
+enum class reach : std::uint8_t { forward, backward, both, self };
 
 class context_scope {
 public:

@@ -13,6 +13,7 @@
 #include <set>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace triage::rules {
 
@@ -148,7 +149,11 @@ struct engine::impl {
     std::string version;
     std::vector<applied_override> overrides;
 
-    explicit impl(std::vector<rule_pack>& packs) : negation(negation_cues(packs)), context(packs) {
+    // Dictionary words one typo away from the vocabulary: only these matter, so only these are kept.
+    std::unordered_set<std::string> lookalikes;
+
+    impl(std::vector<rule_pack>& packs, const std::vector<std::string>& dictionary)
+        : negation(negation_cues(packs)), context(packs) {
         std::unordered_map<std::string, std::size_t> by_id;
         for (auto& pack : packs) {
             if (!version.empty()) version += '+';
@@ -175,6 +180,14 @@ struct engine::impl {
             for (std::size_t g = 0; g < rules[r].requires_all.size(); ++g) {
                 add_phrases(r, static_cast<std::int32_t>(g), rules[r].requires_all[g], tolerant_rule);
             }
+        }
+        std::vector<std::string_view> near;
+        for (const auto& raw : dictionary) {
+            std::string w = normalize(raw).text;
+            if (w.find(' ') != std::string::npos || spelling.contains(w)) continue;
+            near.clear();
+            spelling.near(w, near);
+            if (!near.empty()) lookalikes.insert(std::move(w));
         }
     }
 
@@ -264,7 +277,7 @@ struct engine::impl {
             index.match_tolerant_at(words, near, i, [&](std::uint32_t id, std::size_t n, std::size_t typos) {
                 ++hits_seen;
                 const auto& info = patterns[id];
-                if (typos > 0 && !info.typo_ok) return;
+                if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.count(std::string(words[i])) != 0))) return;
                 if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
                 hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), ctx[i], typos, info.joined};
                 if (info.proximity != not_proximity) {
@@ -408,7 +421,8 @@ struct engine::impl {
     }
 };
 
-engine::engine(std::vector<rule_pack> packs) : impl_(std::make_unique<impl>(packs)) {}
+engine::engine(std::vector<rule_pack> packs, const std::vector<std::string>& dictionary)
+    : impl_(std::make_unique<impl>(packs, dictionary)) {}
 engine::~engine() = default;
 engine::engine(engine&&) noexcept = default;
 engine& engine::operator=(engine&&) noexcept = default;

@@ -13,7 +13,11 @@ namespace triage::rules {
 
 class engine {
 public:
-    explicit engine(std::vector<rule_pack> packs);
+    // `dictionary`: correctly spelled words of the pack languages (e.g. /usr/share/dict from
+    // Debian's wamerican and wspanish). A message word found there is never read as a typo of a
+    // one-word pattern: "cooking" is not "choking". Inside a longer phrase it still may be
+    // ("cant breath"), where the other words vouch for it. Empty: no such protection.
+    explicit engine(std::vector<rule_pack> packs, const std::vector<std::string>& dictionary = {});
     ~engine();
     engine(engine&&) noexcept;
     engine& operator=(engine&&) noexcept;

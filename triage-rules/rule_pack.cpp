@@ -276,19 +276,24 @@ void read_context(pack_reader& r, const YAML::Node& k, const YAML::Node& v, rule
                 }
                 std::string text = item.Scalar();
                 std::string marker;
-                for (std::string_view m : {"<>", "<", "^"}) {
+                for (std::string_view m : {"<>", "<", ">"}) {
                     if (std::string_view(text).starts_with(m)) {
-                        marker = std::string(m);
+                        marker = std::string(m) + " ";
                         text.erase(0, m.size());
                         break;
                     }
+                }
+                while (!text.empty() && text.front() == ' ') text.erase(0, 1);
+                if (!text.empty() && text.front() == '^') {
+                    marker += "^ ";
+                    text.erase(0, 1);
                 }
                 auto n = normalize(text);
                 if (n.text.empty()) {
                     r.error(item.Mark(), "context." + kind + "." + lang + ": '" + item.Scalar() + "' has no words");
                     continue;
                 }
-                to.push_back(marker.empty() ? n.text : marker + " " + n.text);
+                to.push_back(marker + n.text);
             }
         });
     });

@@ -54,14 +54,16 @@ struct rule_pack {
     std::vector<red_flag_rule> rules;
     std::vector<rule_override> overrides;
     // The context lexicon (docs/rules.md, "Context"): kind -> language -> cue phrases, each
-    // optionally prefixed with "<" (looks back), "<>" (both ways) or "^" (only at a clause start).
+    // optionally prefixed with ">" (looks forward, the default except for `harmless`), "<" (looks
+    // back), "<>" (both ways), then "^" (only at a clause start).
     // Kinds: historical, hypothetical, family_history, other_person, pseudo, recurrence,
     // actuality, affirming. Lists of all loaded packs are combined.
     std::map<std::string, std::map<std::string, std::vector<std::string>>> context;
 };
 
 inline constexpr std::string_view context_kinds[] = {"historical", "hypothetical", "family_history", "other_person",
-                                                     "pseudo",     "recurrence",   "actuality",      "affirming"};
+                                                     "harmless",   "pseudo",       "recurrence",     "actuality",
+                                                     "affirming"};
 
 struct rule_pack_load_result {
     std::optional<rule_pack> pack;         // empty when diagnostics hold an error
