@@ -137,6 +137,13 @@ bool fold_non_ascii(UChar32 c, std::size_t b, std::size_t e, builder& out) {
         // Spacing marks are kept: in the scripts that have them they are part of the word, and
         // dropping them would glue unrelated words together.
         if (u_isalnum(x) || type == U_COMBINING_SPACING_MARK) {
+            // A letter left bare by the decomposition may be a look-alike too ("Ё" -> "е").
+            if (x >= 0x80) {
+                if (auto latin = ascii_look_alike(x); !latin.empty()) {
+                    for (char ch : latin) out.code_point(static_cast<UChar32>(ch), b, e);
+                    continue;
+                }
+            }
             out.code_point(x, b, e);
         } else {
             out.separator(b, e);

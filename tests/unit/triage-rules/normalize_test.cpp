@@ -129,3 +129,22 @@ TEST(normalize, never_throws_and_keeps_its_invariants_on_arbitrary_bytes) {
 
 }  // namespace
 }  // namespace triage::rules
+
+namespace triage::rules {
+namespace {
+
+// Found by the fuzzer: a Cyrillic letter whose decomposition leaves a Cyrillic look-alike base
+// ("Ё" -> "е" + diaeresis) must end as the Latin letter, or normalising twice differs.
+TEST(normalize_look_alikes, other_scripts_read_as_latin_and_stay_idempotent) {
+    EXPECT_EQ(normalize("\xD0\x81").text, "e");                     // Ё
+    EXPECT_EQ(normalize("ch\xD0\xB5st p\xD0\xB0in").text, "chest pain");  // Cyrillic е and а
+    EXPECT_EQ(normalize("\xCE\xBF").text, "o");                     // Greek omicron
+    EXPECT_EQ(normalize("burn").text, "burn");                      // "rn" is never "m" in Latin text
+    for (std::string_view s : {"\xD0\x81\xD0\xB9", "\xCE\x86\xCE\xB8", "\xE1\x8F\xA1"}) {
+        const auto once = normalize(s).text;
+        EXPECT_EQ(normalize(once).text, once);
+    }
+}
+
+}  // namespace
+}  // namespace triage::rules
