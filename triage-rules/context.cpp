@@ -79,7 +79,9 @@ std::vector<std::string_view> context_modifier_names(std::uint8_t flags) {
     return out;
 }
 
-context_scope::context_scope(const std::vector<rule_pack>& packs) {
+context_scope::context_scope(const std::vector<rule_pack>& packs, word_table& table)
+    : affirming_(table, false), triggers_(table, false), pseudo_(table, false), recurrence_(table, false),
+      actuality_(table, false) {
     for (const auto& pack : packs) {
         for (const auto& [kind, by_language] : pack.context) {
             for (const auto& [lang, cues] : by_language) {
@@ -120,8 +122,9 @@ void context_scope::add(std::string_view kind, std::string_view cue) {
     }
 }
 
-std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_view>& words,
+std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
                                                  const negation_scope::analysis& clauses) const {
+    const auto& words = message.text;
     const std::size_t n = words.size();
     std::vector<std::uint8_t> flags(n, 0);
     if (n == 0) return flags;
@@ -130,12 +133,12 @@ std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_v
     std::vector<char> recurrence_in_sentence(clauses.sentence.back() + 1, 0);
     std::vector<char> actual_in_segment(clauses.segment.back() + 1, 0);
     for (std::size_t i = 0; i < n;) {
-        if (std::size_t p = pseudo_.longest_at(words, i); p > 0) {
+        if (std::size_t p = pseudo_.longest_at(message, i); p > 0) {
             i += p;
             continue;
         }
-        if (recurrence_.longest_at(words, i) > 0) recurrence_in_sentence[clauses.sentence[i]] = 1;
-        if (actuality_.longest_at(words, i) > 0) actual_in_segment[clauses.segment[i]] = 1;
+        if (recurrence_.longest_at(message, i) > 0) recurrence_in_sentence[clauses.sentence[i]] = 1;
+        if (actuality_.longest_at(message, i) > 0) actual_in_segment[clauses.segment[i]] = 1;
         found f;
         if (time_expression(words, i, f)) {
             list.push_back(f);
@@ -144,7 +147,7 @@ std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_v
         }
         std::size_t best_len = 0;
         std::uint32_t best = 0;
-        triggers_.match_at(words, i, [&](std::uint32_t id, std::size_t len) {
+        triggers_.match_at(message, i, [&](std::uint32_t id, std::size_t len) {
             if (len > best_len) {
                 best_len = len;
                 best = id;
@@ -162,7 +165,7 @@ std::vector<std::uint8_t> context_scope::analyse(const std::vector<std::string_v
         bool affirmed = false;
         if (t.flag == ctx_hypothetical) {
             for (std::size_t k = i >= 2 ? i - 2 : 0; k < i; ++k) {
-                if (clauses.segment[k] == clauses.segment[i] && affirming_.longest_at(words, k) > 0) affirmed = true;
+                if (clauses.segment[k] == clauses.segment[i] && affirming_.longest_at(message, k) > 0) affirmed = true;
             }
         }
         if (!affirmed) list.push_back({i, i + best_len, t.flag, t.direction});

@@ -46,11 +46,10 @@ enum class reach : std::uint8_t { forward, backward, both, self };
 class context_scope {
 public:
     // The cue lists come from the packs' `context` sections (rule_pack.hpp).
-    explicit context_scope(const std::vector<rule_pack>& packs);
+    context_scope(const std::vector<rule_pack>& packs, word_table& table);
 
     // flags[i]: the context of a finding that starts at word i.
-    std::vector<std::uint8_t> analyse(const std::vector<std::string_view>& words,
-                                      const negation_scope::analysis& clauses) const;
+    std::vector<std::uint8_t> analyse(const message_words& words, const negation_scope::analysis& clauses) const;
 
 private:
     struct trigger {
@@ -62,11 +61,11 @@ private:
     void add(std::string_view kind, std::string_view cue);
 
     std::vector<trigger> lexicon_;
-    phrase_index affirming_{false};
-    phrase_index triggers_{false};
-    phrase_index pseudo_{false};
-    phrase_index recurrence_{false};
-    phrase_index actuality_{false};
+    phrase_index affirming_;
+    phrase_index triggers_;
+    phrase_index pseudo_;
+    phrase_index recurrence_;
+    phrase_index actuality_;
 };
 
 }  // namespace triage::rules::detail

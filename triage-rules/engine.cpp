@@ -142,8 +142,9 @@ struct engine::impl {
     std::vector<bool> disabled;
     std::vector<pattern_info> patterns;
     std::vector<proximity_pattern> proximities;
-    detail::phrase_index index{true};
-    detail::spelling_index spelling;
+    detail::word_table table;  // before everything that interns words into it
+    detail::phrase_index index{table, true};
+    detail::spelling_index spelling{table};
     detail::negation_scope negation;
     detail::context_scope context;
     std::string version;
@@ -153,7 +154,7 @@ struct engine::impl {
     std::unordered_set<std::string> lookalikes;
 
     impl(std::vector<rule_pack>& packs, const std::vector<std::string>& dictionary)
-        : negation(negation_cues(packs)), context(packs) {
+        : negation(negation_cues(packs), table), context(packs, table) {
         std::unordered_map<std::string, std::size_t> by_id;
         for (auto& pack : packs) {
             if (!version.empty()) version += '+';
@@ -181,7 +182,8 @@ struct engine::impl {
                 add_phrases(r, static_cast<std::int32_t>(g), rules[r].requires_all[g], tolerant_rule);
             }
         }
-        std::vector<std::string_view> near;
+        spelling.finalize();
+        std::vector<std::uint32_t> near;
         for (const auto& raw : dictionary) {
             std::string w = normalize(raw).text;
             if (w.find(' ') != std::string::npos || spelling.contains(w)) continue;
@@ -254,17 +256,17 @@ struct engine::impl {
         const normalized_text norm = normalize(message);
         if (norm.failed) return failed_assessment(version, "rule evaluation failed");
 
-        const auto words = detail::split_words(norm.text);
+        const detail::message_words words(detail::split_words(norm.text), table);
         std::vector<text_span> spans;
         spans.reserve(words.size());
-        for (auto w : words) {
+        for (auto w : words.text) {
             const auto b = static_cast<std::size_t>(w.data() - norm.text.data());
             spans.push_back({norm.origin[b], norm.origin_end[b + w.size() - 1]});
         }
         const auto clauses = negation.analyse(message, words, spans);
         const auto ctx = context.analyse(words, clauses);
-        std::vector<std::vector<std::string_view>> near(words.size());
-        for (std::size_t i = 0; i < words.size(); ++i) spelling.near(words[i], near[i]);
+        std::vector<std::vector<std::uint32_t>> near(words.size());
+        for (std::size_t i = 0; i < words.size(); ++i) spelling.near(words, i, near[i]);
 
         // Pass 1: every phrase hit. Plain patterns become candidate matches at once; parts of
         // proximity patterns are collected and paired up afterwards.
@@ -277,7 +279,7 @@ struct engine::impl {
             index.match_tolerant_at(words, near, i, [&](std::uint32_t id, std::size_t n, std::size_t typos) {
                 ++hits_seen;
                 const auto& info = patterns[id];
-                if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.count(std::string(words[i])) != 0))) return;
+                if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.count(std::string(words.text[i])) != 0))) return;
                 if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
                 hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), ctx[i], typos, info.joined};
                 if (info.proximity != not_proximity) {

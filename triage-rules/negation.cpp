@@ -95,14 +95,15 @@ bool is_negative_word(std::string_view word) {
     return std::find(negative_words.begin(), negative_words.end(), word) != negative_words.end();
 }
 
-negation_scope::negation_scope(const std::vector<std::string>& cues) {
+negation_scope::negation_scope(const std::vector<std::string>& cues, word_table& table)
+    : cues_(table, false), boundaries_(table, false), pseudo_(table, false), affirmations_(table, false) {
     for (const auto& c : cues) cues_.add(c, 0);
     add_all(boundaries_, boundary_phrases);
     add_all(pseudo_, pseudo_phrases);
     add_all(affirmations_, affirmation_phrases);
 }
 
-negation_scope::analysis negation_scope::analyse(std::string_view original, const std::vector<std::string_view>& words,
+negation_scope::analysis negation_scope::analyse(std::string_view original, const message_words& words,
                                                  const std::vector<text_span>& spans) const {
     analysis a;
     const std::size_t n = words.size();
@@ -133,7 +134,7 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
             if (std::size_t b = boundaries_.longest_at(words, i); b > 0) {
                 // The conjunction's own words are never cues: "sin embargo" starts with "sin".
                 a.clause[i] = ++clause;
-                if (words[i] != "and" && words[i] != "y") a.segment[i] = ++segment;
+                if (words.text[i] != "and" && words.text[i] != "y") a.segment[i] = ++segment;
                 cue_until = i + b;
                 continue;
             }
@@ -155,7 +156,7 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
         bool double_negative = false;
         for (std::size_t k = i >= 3 ? i - 3 : 0; k < i; ++k) {
             const bool negative = in_pseudo[k] || std::find(negative_verbs.begin(), negative_verbs.end(),
-                                                            words[k]) != negative_verbs.end();
+                                                            words.text[k]) != negative_verbs.end();
             if (a.clause[k] == clause && negative) double_negative = true;
         }
         if (!double_negative) cue_last = static_cast<std::ptrdiff_t>(i + c - 1);

@@ -36,7 +36,7 @@ bool is_negative_word(std::string_view word);
 class negation_scope {
 public:
     // `cues`: normalised negation cues of every language; patients mix languages.
-    explicit negation_scope(const std::vector<std::string>& cues);
+    negation_scope(const std::vector<std::string>& cues, word_table& table);
 
     struct analysis {
         std::vector<std::size_t> sentence;      // sentence number of each word
@@ -49,8 +49,7 @@ public:
     };
 
     // `words` are the normalised words of `original`; `spans[i]` is where words[i] came from.
-    analysis analyse(std::string_view original, const std::vector<std::string_view>& words,
-                     const std::vector<text_span>& spans) const;
+    analysis analyse(std::string_view original, const message_words& words, const std::vector<text_span>& spans) const;
 
     static bool negated(const analysis& a, std::size_t first_word);
 
@@ -58,10 +57,10 @@ public:
     static bool same_sentence(const analysis& a, std::size_t first_word, std::size_t last_word);
 
 private:
-    phrase_index cues_{false};
-    phrase_index boundaries_{false};
-    phrase_index pseudo_{false};
-    phrase_index affirmations_{false};
+    phrase_index cues_;
+    phrase_index boundaries_;
+    phrase_index pseudo_;
+    phrase_index affirmations_;
 };
 
 }  // namespace triage::rules::detail

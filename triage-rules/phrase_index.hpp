@@ -1,7 +1,9 @@
 #pragma once
 // Internal to triage_rules: finds which known phrases start at a given word of a message.
-// Phrases are normalised text split into words; the index is keyed by the first word so a
-// lookup costs one hash probe plus a comparison per candidate phrase.
+//
+// Every word any index knows is interned once in a shared `word_table`; a message is turned into
+// word ids once (`message_words`), and from then on every index compares integers. A lookup
+// costs an array access plus a comparison per candidate phrase that starts with that word.
 
 #include <algorithm>
 #include <cstddef>
@@ -26,116 +28,144 @@ std::vector<std::string_view> split_words(std::string_view normalized);
 // matches every word that starts with what comes before the '*'.
 bool word_matches(std::string_view phrase_word, std::string_view message_word, bool allow_plural);
 
+class word_table {
+public:
+    static constexpr std::uint32_t unknown = 0;
+    std::uint32_t intern(std::string_view word);
+    std::uint32_t find(std::string_view word) const;
+    std::size_t size() const noexcept { return ids_.size() + 1; }  // ids are 1..size()-1
+
+    template <class Fn>
+    void each(Fn&& fn) const {
+        for (const auto& [w, id] : ids_) fn(std::string_view(w), id);
+    }
+
+private:
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> ids_;
+};
+
+// A message's words with their ids, looked up once for every index.
+struct message_words {
+    std::vector<std::string_view> text;
+    std::vector<std::uint32_t> id;       // word_table::unknown when no index knows the word
+    std::vector<std::uint32_t> stem_s;   // id of the word without a final "s", if known
+    std::vector<std::uint32_t> stem_es;  // id of the word without a final "es", if known
+
+    message_words() = default;
+    message_words(std::vector<std::string_view> words, const word_table& table);
+    std::size_t size() const noexcept { return text.size(); }
+};
+
 class phrase_index {
 public:
-    explicit phrase_index(bool allow_plural) : allow_plural_(allow_plural) {}
+    phrase_index(word_table& table, bool allow_plural) : table_(&table), allow_plural_(allow_plural) {}
 
     // `phrase` must already be normalised. Returns its length in words (0: not added).
     std::size_t add(std::string_view phrase, std::uint32_t id);
 
     // Calls fn(id, length_in_words) for each phrase that starts at words[at].
     template <class Fn>
-    void match_at(const std::vector<std::string_view>& words, std::size_t at, Fn&& fn) const {
+    void match_at(const message_words& words, std::size_t at, Fn&& fn) const {
+        static const std::vector<std::vector<std::uint32_t>> no_typos;
         if (at >= words.size()) return;
-        const std::string_view w = words[at];
-        if (auto it = by_first_.find(w); it != by_first_.end()) match_entries(it->second, words, at, false, fn);
-        for_prefix_entries(w, [&](const std::vector<entry>& entries) { match_entries(entries, words, at, false, fn); });
-        if (!allow_plural_) return;
-        // A one-word phrase is its own last word, so it may carry the plural ending too.
-        for (std::string_view suffix : {std::string_view{"s"}, std::string_view{"es"}}) {
-            if (w.size() < min_plural_stem + suffix.size() || !w.ends_with(suffix)) continue;
-            auto it = by_first_.find(w.substr(0, w.size() - suffix.size()));
-            if (it != by_first_.end()) match_entries(it->second, words, at, true, fn);
-        }
+        visit(words, no_typos, at, [&](std::uint32_t id, std::size_t n, std::size_t typos) {
+            if (typos == 0) fn(id, n);
+        });
     }
 
-    // Like match_at with at most one typo in the phrase: near[i] lists the indexed words one typo
-    // away from words[i] (spelling.hpp). Calls fn(id, length_in_words, typos) with typos 0 or 1.
+    // Like match_at with at most one typo in the phrase: near[i] lists the ids of words one typo
+    // away from word i (spelling.hpp), or near is empty. Calls fn(id, length_in_words, typos).
     template <class Fn>
-    void match_tolerant_at(const std::vector<std::string_view>& words,
-                           const std::vector<std::vector<std::string_view>>& near, std::size_t at, Fn&& fn) const {
+    void match_tolerant_at(const message_words& words, const std::vector<std::vector<std::uint32_t>>& near,
+                           std::size_t at, Fn&& fn) const {
         if (at >= words.size()) return;
-        const std::string_view w = words[at];
-        if (auto it = by_first_.find(w); it != by_first_.end()) tolerant_entries(it->second, words, near, at, false, 0, fn);
-        for_prefix_entries(w, [&](const std::vector<entry>& entries) {
-            tolerant_entries(entries, words, near, at, false, 0, fn);
-        });
-        if (allow_plural_) {
-            for (std::string_view suffix : {std::string_view{"s"}, std::string_view{"es"}}) {
-                if (w.size() < min_plural_stem + suffix.size() || !w.ends_with(suffix)) continue;
-                auto it = by_first_.find(w.substr(0, w.size() - suffix.size()));
-                if (it != by_first_.end()) tolerant_entries(it->second, words, near, at, true, 0, fn);
-            }
-        }
-        for (std::string_view alt : near[at]) {
-            if (auto it = by_first_.find(alt); it != by_first_.end()) tolerant_entries(it->second, words, near, at, false, 1, fn);
-        }
+        visit(words, near, at, fn);
     }
 
     // Length in words of the longest phrase starting at words[at], 0 if none.
-    std::size_t longest_at(const std::vector<std::string_view>& words, std::size_t at) const;
+    std::size_t longest_at(const message_words& words, std::size_t at) const;
 
-    bool empty() const noexcept { return by_first_.empty() && by_prefix_.empty(); }
+    bool empty() const noexcept { return count_ == 0; }
 
 private:
-    struct entry {
-        std::vector<std::string> rest;  // the words after the first
+    struct word_ref {
         std::uint32_t id = 0;
-        std::string first_prefix;       // set for entries in by_prefix_
+        bool plural_ok = false;  // long enough to take a plural ending
+        std::string prefix;      // set for a "prefix*" word (then id is unused)
+    };
+    struct entry {
+        std::vector<word_ref> rest;  // the words after the first
+        std::uint32_t id = 0;
+        std::string first_prefix;    // set for entries in by_prefix_
+        bool first_plural_ok = false;
     };
 
-    // Calls fn(entries) with the prefix entries whose prefix starts `word`; match_entries and
-    // tolerant_entries skip the ones whose full prefix does not.
-    template <class Fn>
-    void for_prefix_entries(std::string_view word, Fn&& fn) const {
-        if (by_prefix_.empty() || word.size() < prefix_key_length) return;
-        auto it = by_prefix_.find(word.substr(0, prefix_key_length));
-        if (it != by_prefix_.end()) fn(it->second);
-    }
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-
-    template <class Fn>
-    void match_entries(const std::vector<entry>& entries, const std::vector<std::string_view>& words,
-                       std::size_t at, bool single_word_only, Fn& fn) const {
-        for (const auto& e : entries) {
-            if (single_word_only && !e.rest.empty()) continue;
-            if (at + 1 + e.rest.size() > words.size()) continue;
-            if (!e.first_prefix.empty() && !words[at].starts_with(e.first_prefix)) continue;
-            bool ok = true;
-            for (std::size_t k = 0; k < e.rest.size() && ok; ++k) {
-                // Only the last word may carry a plural ending: "chest pains", not "chests pain".
-                ok = word_matches(e.rest[k], words[at + 1 + k], allow_plural_ && k + 1 == e.rest.size());
-            }
-            if (ok) fn(e.id, e.rest.size() + 1);
-        }
+    bool matches(const word_ref& w, const message_words& words, std::size_t i, bool last) const {
+        if (!w.prefix.empty()) return words.text[i].starts_with(w.prefix);
+        if (w.id == words.id[i]) return true;
+        return allow_plural_ && last && w.plural_ok && (w.id == words.stem_s[i] || w.id == words.stem_es[i]);
     }
 
     template <class Fn>
-    void tolerant_entries(const std::vector<entry>& entries, const std::vector<std::string_view>& words,
-                          const std::vector<std::vector<std::string_view>>& near, std::size_t at,
-                          bool single_word_only, std::size_t typos_so_far, Fn& fn) const {
-        for (const auto& e : entries) {
-            if (single_word_only && !e.rest.empty()) continue;
+    void entries(const std::vector<entry>& list, const message_words& words,
+                 const std::vector<std::vector<std::uint32_t>>& near, std::size_t at, bool single_word_only,
+                 std::size_t typos_so_far, Fn& fn) const {
+        for (const auto& e : list) {
+            if (single_word_only && (!e.rest.empty() || !e.first_plural_ok)) continue;
             if (at + 1 + e.rest.size() > words.size()) continue;
-            if (!e.first_prefix.empty() && !words[at].starts_with(e.first_prefix)) continue;
+            if (!e.first_prefix.empty() && !words.text[at].starts_with(e.first_prefix)) continue;
             std::size_t typos = typos_so_far;
             bool ok = true;
             for (std::size_t k = 0; k < e.rest.size() && ok; ++k) {
                 const std::size_t m = at + 1 + k;
-                if (word_matches(e.rest[k], words[m], allow_plural_ && k + 1 == e.rest.size())) continue;
-                const auto& alts = near[m];
-                ok = typos == 0 && std::find(alts.begin(), alts.end(), std::string_view(e.rest[k])) != alts.end();
+                // Only the last word may carry a plural ending: "chest pains", not "chests pain".
+                if (matches(e.rest[k], words, m, k + 1 == e.rest.size())) continue;
+                ok = typos == 0 && !near.empty() && e.rest[k].prefix.empty() &&
+                     std::find(near[m].begin(), near[m].end(), e.rest[k].id) != near[m].end();
                 ++typos;
             }
             if (ok) fn(e.id, e.rest.size() + 1, typos);
         }
     }
 
-    std::unordered_map<std::string, std::vector<entry>, hash, std::equal_to<>> by_first_;
-    std::unordered_map<std::string, std::vector<entry>, hash, std::equal_to<>> by_prefix_;
+    template <class Fn>
+    void visit(const message_words& words, const std::vector<std::vector<std::uint32_t>>& near, std::size_t at,
+               Fn&& fn) const {
+        auto list_of = [&](std::uint32_t id) -> const std::vector<entry>* {
+            return id != word_table::unknown && id < by_first_.size() && !by_first_[id].empty() ? &by_first_[id] : nullptr;
+        };
+        if (auto* l = list_of(words.id[at])) entries(*l, words, near, at, false, 0, fn);
+        if (allow_plural_) {
+            // A one-word phrase is its own last word, so it may carry the plural ending too.
+            if (auto* l = list_of(words.stem_s[at])) entries(*l, words, near, at, true, 0, fn);
+            if (auto* l = list_of(words.stem_es[at])) entries(*l, words, near, at, true, 0, fn);
+        }
+        if (!by_prefix_.empty() && words.text[at].size() >= prefix_key_length) {
+            if (auto it = by_prefix_.find(prefix_key(words.text[at])); it != by_prefix_.end()) {
+                entries(it->second, words, near, at, false, 0, fn);
+            }
+        }
+        if (!near.empty()) {
+            for (std::uint32_t alt : near[at]) {
+                if (auto* l = list_of(alt)) entries(*l, words, near, at, false, 1, fn);
+            }
+        }
+    }
+
+    static std::uint32_t prefix_key(std::string_view w) noexcept {
+        return static_cast<std::uint32_t>(static_cast<unsigned char>(w[0])) << 16 |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(w[1])) << 8 |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(w[2]));
+    }
+
+    word_table* table_;
+    std::vector<std::vector<entry>> by_first_;  // by word id
+    std::unordered_map<std::uint32_t, std::vector<entry>> by_prefix_;
+    std::size_t count_ = 0;
     bool allow_plural_;
 };
 

@@ -88,12 +88,15 @@ TEST(spelling, one_edit) {
 }
 
 TEST(spelling, index_finds_neighbours_with_the_same_first_letter) {
-    detail::spelling_index idx;
+    detail::word_table table;
+    detail::spelling_index idx(table);
     for (auto w : {"breathe", "pecho", "pain"}) idx.add(w);
     auto near = [&](std::string_view w) {
-        std::vector<std::string_view> out;
+        std::vector<std::uint32_t> out;
         idx.near(w, out);
-        return std::vector<std::string>(out.begin(), out.end());
+        std::vector<std::string> words;
+        for (auto id : out) table.each([&](std::string_view s, std::uint32_t i) { if (i == id) words.emplace_back(s); });
+        return words;
     };
     EXPECT_EQ(near("brethe"), std::vector<std::string>{"breathe"});
     EXPECT_EQ(near("pian"), std::vector<std::string>{"pain"});
