@@ -75,19 +75,29 @@ message_assessment assess_message(const rules::engine& rules, const dialog::inte
     return out;
 }
 
-std::string classify_json_line(std::string_view id, const message_assessment& a) {
-    json::array fired;
-    for (const auto& f : a.triage.findings) {
-        json::array mods;
-        for (const auto& m : f.modifiers) mods.emplace_back(m);
-        fired.push_back(json::object{{"id", f.rule_id}, {"span", json::array{f.span.begin, f.span.end}}, {"modifiers", std::move(mods)}});
+std::string classify_json_line(std::string_view id, const message_assessment& a, bool explain) {
+    auto findings = [](const std::vector<rules::finding>& list) {
+        json::array out;
+        for (const auto& f : list) {
+            json::array mods;
+            for (const auto& m : f.modifiers) mods.emplace_back(m);
+            out.push_back(json::object{{"id", f.rule_id}, {"span", json::array{f.span.begin, f.span.end}}, {"modifiers", std::move(mods)}});
+        }
+        return out;
+    };
+    json::object line{{"id", id},
+                      {"urgency", rules::to_string(a.triage.level)},
+                      {"escalate", a.triage.escalate},
+                      {"intent", a.intent.intent},
+                      {"intent_confidence", a.intent.confidence},
+                      {"rules", findings(a.triage.findings)}};
+    if (explain) {
+        line["suppressed"] = findings(a.triage.suppressed);
+        line["rationale"] = a.triage.rationale;
+        line["pack"] = a.triage.pack_version;
+        line["evaluation_failed"] = a.triage.evaluation_failed;
     }
-    return json::serialize(json::object{{"id", id},
-                                        {"urgency", rules::to_string(a.triage.level)},
-                                        {"escalate", a.triage.escalate},
-                                        {"intent", a.intent.intent},
-                                        {"intent_confidence", a.intent.confidence},
-                                        {"rules", std::move(fired)}});
+    return json::serialize(line);
 }
 
 }  // namespace triage::server

@@ -31,7 +31,8 @@ std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const 
 message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,
                                   std::string_view text) noexcept;
 
-// One line of `triagectl classify` output (docs/rules.md).
-std::string classify_json_line(std::string_view id, const message_assessment& a);
+// One line of `triagectl classify` output (docs/rules.md). `explain` adds the suppressed findings,
+// the rationale and the pack version after the fields of the interface.
+std::string classify_json_line(std::string_view id, const message_assessment& a, bool explain = false);
 
 }  // namespace triage::server

@@ -39,7 +39,7 @@ int usage() {
         "                                  evaluate packs on labelled cases; fails on any missed\n"
         "                                  emergency or hard-negative over-triage above PCT (10)\n"
         "  rules list PACK.yaml... [--markdown]   list the rules in force\n"
-        "  classify [--rules FILE]... [--intents FILE]\n"
+        "  classify [--rules FILE]... [--intents FILE] [--explain]\n"
         "                                  read JSON lines {id,text,lang} on stdin, write assessments\n",
         stderr);
     return 2;
@@ -232,7 +232,7 @@ int rules_list(const std::vector<std::string>& args) {
     return 0;
 }
 
-int classify(const std::vector<std::string>& rule_files, const std::string& intents_file) {
+int classify(const std::vector<std::string>& rule_files, const std::string& intents_file, bool explain) {
     auto engine = server::load_rule_engine(rule_files);
     if (!engine) return 2;
     auto intents = server::load_intent_classifier(intents_file);
@@ -266,7 +266,7 @@ int classify(const std::vector<std::string>& rule_files, const std::string& inte
             continue;
         }
         auto a = server::assess_message(*engine, *intents, text->as_string());
-        std::string out = server::classify_json_line(id, a);
+        std::string out = server::classify_json_line(id, a, explain);
         std::fwrite(out.data(), 1, out.size(), stdout);
         std::fputc('\n', stdout);
     }
@@ -319,13 +319,15 @@ int main(int argc, char** argv) {
     if (cmd == "classify") {
         std::vector<std::string> rule_files;
         std::string intents_file = "dialog/intents.yaml";
+        bool explain = false;
         for (std::size_t i = 1; i < args.size(); ++i) {
-            if (args[i] == "--rules" && i + 1 < args.size()) rule_files.push_back(args[++i]);
+            if (args[i] == "--explain") explain = true;
+            else if (args[i] == "--rules" && i + 1 < args.size()) rule_files.push_back(args[++i]);
             else if (args[i] == "--intents" && i + 1 < args.size()) intents_file = args[++i];
             else return usage();
         }
         if (rule_files.empty()) rule_files.push_back("triage-rules/packs/core.yaml");
-        return classify(rule_files, intents_file);
+        return classify(rule_files, intents_file, explain);
     }
 
     auto cfg = load_cfg(config_path);

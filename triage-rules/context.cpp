@@ -130,14 +130,16 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
     if (n == 0) return flags;
 
     std::vector<found> list;
-    std::vector<char> recurrence_in_sentence(clauses.sentence.back() + 1, 0);
+    // "Again" brings back what was said in its own part of the sentence, not the whole message:
+    // "heart attack in 2019, prescriptions setting up again" is still history.
+    std::vector<char> recurrence_in_segment(clauses.segment.back() + 1, 0);
     std::vector<char> actual_in_segment(clauses.segment.back() + 1, 0);
     for (std::size_t i = 0; i < n;) {
         if (std::size_t p = pseudo_.longest_at(message, i); p > 0) {
             i += p;
             continue;
         }
-        if (recurrence_.longest_at(message, i) > 0) recurrence_in_sentence[clauses.sentence[i]] = 1;
+        if (recurrence_.longest_at(message, i) > 0) recurrence_in_segment[clauses.segment[i]] = 1;
         if (actuality_.longest_at(message, i) > 0) actual_in_segment[clauses.segment[i]] = 1;
         found f;
         if (time_expression(words, i, f)) {
@@ -195,7 +197,7 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
         }
     }
     for (std::size_t k = 0; k < n; ++k) {
-        if ((flags[k] & ctx_historical) && recurrence_in_sentence[clauses.sentence[k]]) {
+        if ((flags[k] & ctx_historical) && recurrence_in_segment[clauses.segment[k]]) {
             flags[k] = static_cast<std::uint8_t>((flags[k] & ~ctx_historical) | ctx_recurrence);
         }
         if ((flags[k] & ctx_hypothetical) && actual_in_segment[clauses.segment[k]]) {

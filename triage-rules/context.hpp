@@ -5,7 +5,8 @@
 //   hypothetical    "what should I do if I get chest pain", "signs of a stroke", "en caso de"
 //   family_history  "my dad died of a heart attack", "runs in my family"
 //   other_person    "my dad can't move his arm" (kept: an emergency about someone present)
-//   recurrence      history undone by "again", "another", "otra vez": "it's happening again"
+//   recurrence      history undone by "again", "another", "otra vez" in the same part of the
+//                   sentence: "had a heart attack years ago and it's happening again"
 //   harmless        alarming words that report no symptom: idioms ("stroke of luck", "nearly
 //                   had a heart attack when I saw the bill"), services ("stroke unit"),
 //                   medicines ("seizure medication"); by default only the cue's own words

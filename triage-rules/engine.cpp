@@ -272,7 +272,12 @@ struct engine::impl {
         // proximity patterns are collected and paired up afterwards.
         std::vector<match> candidates;
         std::vector<std::uint64_t> groups_met(rules.size(), 0);
-        std::unordered_map<std::uint32_t, std::vector<std::vector<hit>>> parts_found;
+        struct part_hit {
+            std::uint32_t proximity;
+            std::uint32_t part;
+            hit where;
+        };
+        std::vector<part_hit> part_hits;
         const std::size_t budget = std::max(hits_budget_floor, words.size() * hits_per_word_budget);
         std::size_t hits_seen = 0;
         for (std::size_t i = 0; i < words.size(); ++i) {
@@ -283,18 +288,32 @@ struct engine::impl {
                 if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
                 hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), ctx[i], typos, info.joined};
                 if (info.proximity != not_proximity) {
-                    auto& parts = parts_found[info.proximity];
-                    parts.resize(proximities[info.proximity].parts);
-                    parts[info.part].push_back(h);
+                    part_hits.push_back({info.proximity, info.part, h});
                     return;
                 }
                 consider(info.rule, info.group, {&h, 1}, candidates, groups_met);
             });
             if (hits_seen > budget) return failed_assessment(version, "rule evaluation exceeded its budget");
         }
-        for (const auto& [id, parts] : parts_found) {
-            const auto& prox = proximities[id];
-            if (auto combo = pair_up(parts, clauses)) consider(prox.rule, prox.group, *combo, candidates, groups_met);
+        // Group the parts' hits by pattern; most patterns have hits for one part only and are
+        // skipped before anything is allocated for them.
+        std::stable_sort(part_hits.begin(), part_hits.end(), [](const part_hit& a, const part_hit& b) {
+            return a.proximity != b.proximity ? a.proximity < b.proximity : a.part < b.part;
+        });
+        for (std::size_t from = 0; from < part_hits.size();) {
+            std::size_t to = from;
+            std::size_t distinct_parts = 0;
+            while (to < part_hits.size() && part_hits[to].proximity == part_hits[from].proximity) {
+                if (to == from || part_hits[to].part != part_hits[to - 1].part) ++distinct_parts;
+                ++to;
+            }
+            const auto& prox = proximities[part_hits[from].proximity];
+            if (distinct_parts == prox.parts) {
+                std::vector<std::vector<hit>> parts(prox.parts);
+                for (std::size_t k = from; k < to; ++k) parts[part_hits[k].part].push_back(part_hits[k].where);
+                if (auto combo = pair_up(parts, clauses)) consider(prox.rule, prox.group, *combo, candidates, groups_met);
+            }
+            from = to;
         }
         std::stable_sort(candidates.begin(), candidates.end(),
                          [](const match& a, const match& b) { return a.first < b.first; });

@@ -71,9 +71,16 @@ gap classify(UChar32 c) {
     }
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 gap classify_gap(std::string_view original, std::size_t begin, std::size_t end) {
     const auto* s = reinterpret_cast<const std::uint8_t*>(original.data());
     end = std::min(end, original.size());
+    // A decimal point or comma inside a number ("38.5", "38,5") ends nothing.
+    if (end == begin + 1 && begin > 0 && end < original.size() && (original[begin] == '.' || original[begin] == ',') &&
+        is_digit(original[begin - 1]) && is_digit(original[end])) {
+        return gap::none;
+    }
     gap strongest = gap::none;
     std::size_t i = begin;
     while (i < end) {

@@ -160,3 +160,31 @@ TEST(context_lexicon, unknown_kind_is_reported) {
 
 }  // namespace
 }  // namespace triage::rules
+
+namespace triage::rules {
+namespace {
+
+TEST(context_history, again_only_in_its_own_part_of_the_sentence) {
+    EXPECT_EQ(level("had a heart attack in 2019, prescriptions are setting up again"), urgency::none);
+}
+
+TEST(clauses, a_decimal_point_is_not_the_end_of_a_sentence) {
+    std::vector<rule_pack> packs;
+    packs.push_back(pack_from(R"(pack: t
+version: "1"
+rules:
+  - id: infant_fever
+    category: infant_fever
+    urgency: emergency
+    escalate: true
+    rationale: "Infant fever."
+    patterns: { en: ["temperature of 38 5", "38 5 degrees"] }
+)"));
+    const engine e(std::move(packs));
+    EXPECT_EQ(e.assess("my 6 week old has a temperature of 38.5").level, urgency::emergency);
+    EXPECT_EQ(e.assess("38,5 degrees").level, urgency::emergency);
+    EXPECT_EQ(e.assess("it was 38. 5 degrees now").level, urgency::none);  // a real full stop
+}
+
+}  // namespace
+}  // namespace triage::rules
