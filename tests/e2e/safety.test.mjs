@@ -46,7 +46,30 @@ test('an emergency gets the urgent safety instruction before its ack, and an esc
   assert.ok(Number(n) >= 1, 'an emergency escalation is stored');
   const audit = psql(`SELECT detail->>'pack' FROM audit_events WHERE conversation_id = '${started.conversation}' AND action = 'escalation.raised' LIMIT 1`);
   assert.match(audit, /core@/);
+  // What staff will see: the rules that fired, where in the message, and why (with the source).
+  const triage = JSON.parse(psql(`SELECT triage FROM escalations WHERE conversation_id = '${started.conversation}' AND urgency = 'emergency' LIMIT 1`));
+  assert.ok(triage.rules.some((r) => r.id === 'chest_pain'), JSON.stringify(triage));
+  const chest = triage.rules.find((r) => r.id === 'chest_pain');
+  assert.match(EMERGENCY.slice(chest.span[0], chest.span[1]), /chest pain/);
+  assert.match(triage.rationale, /AHA/);
+  assert.match(triage.pack, /^core@/);
   c.close();
+});
+
+test('typos and run-together words still raise the alarm; history and questions do not', async () => {
+  const c = await PatientClient.connect(stack.base);
+  await c.start();
+  const typo = await c.say('t1', 'my chest pian is bad and i cant breath');
+  assert.ok(typo.bots.some((b) => b.urgent), JSON.stringify(typo.frames));
+  c.close();
+  for (const [id, text] of [['q1', 'what are the signs of a stroke?'], ['q2', 'I had a heart attack 5 years ago, can I renew my statins']]) {
+    const p = await PatientClient.connect(stack.base);
+    await p.start();
+    const turn = await p.say(id, text);
+    assert.ok(turn.ack, JSON.stringify(turn.frames));
+    assert.ok(!turn.bots.some((b) => b.urgent), `${text}: ${JSON.stringify(turn.bots)}`);
+    p.close();
+  }
 });
 
 test('a negated symptom does not raise the alarm', async () => {
