@@ -136,3 +136,17 @@ test('PostgreSQL down: red flag still answered, others told not_saved, no acknow
   assert.deepEqual(ids.split(','), ['p1', 'p2']);
   c.close();
 });
+
+test('a clinic pack switching off a core red flag is recorded in the audit trail at start', () => {
+  // Instance "b" loads tests/peers/clinic_pack.yaml, which disables heat_stroke.
+  const rows = psql(`SELECT c.slug, a.actor, a.detail->>'rule', a.detail->>'approved_by', a.detail->>'packs' FROM audit_events a JOIN clinics c ON c.id = a.clinic_id WHERE a.action = 'rules.override_in_force' ORDER BY c.slug`)
+    .split('\n').filter(Boolean).map((l) => l.split('|'));
+  const slugs = rows.map((r) => r[0]);
+  assert.ok(slugs.includes('demo') && slugs.includes('other'), `every clinic gets the record: ${JSON.stringify(rows)}`);
+  for (const r of rows) {
+    assert.equal(r[1], 'system');
+    assert.equal(r[2], 'heat_stroke');
+    assert.equal(r[3], 'Test Medical Director');
+    assert.match(r[4], /^core@[^+]+\+clinic-test@1$/);
+  }
+});

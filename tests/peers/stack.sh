@@ -48,7 +48,9 @@ start)
   make_dev_cert "$dir"
   # Two instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS.
   for name in a b; do
-    if [ "$name" = a ]; then tls=""; else tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; fi
+    # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
+    packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
+    if [ "$name" = a ]; then tls=""; else tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; packs="$packs, $here/tests/peers/clinic_pack.yaml"; fi
   cat >"$dir/$name.yaml" <<YAML
 mode: development
 listen: { address: 127.0.0.1, port: 0 }
@@ -58,7 +60,7 @@ ready_file: $dir/$name.ready
 web_root: $here/web
 flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
-rule_packs: [${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}]
+rule_packs: [$packs]
 io_threads: 2
 redis: { port: $redis_port, command_timeout_ms: 300 }
 postgres: { port: $pg_port, query_timeout_ms: 1500 }
