@@ -15,6 +15,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -206,10 +207,17 @@ int rules_list(const std::vector<std::string>& args) {
     if (packs.empty()) packs.push_back("triage-rules/packs/core.yaml");
     auto engine = server::load_rule_engine(packs);
     if (!engine) return 2;
+    std::vector<const rules::red_flag_rule*> ordered;
+    for (const auto& r : engine->rules()) ordered.push_back(&r);
     if (markdown) {
-        std::printf("| rule | category | urgency | escalate | requires | source |\n|---|---|---|---|---|---|\n");
+        // Most urgent first, then by category, for people reading the list.
+        std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+            return a->level != b->level ? a->level > b->level : a->category < b->category;
+        });
+        std::printf("| rule | category | urgency | escalate | also requires | why | source |\n|---|---|---|---|---|---|---|\n");
     }
-    for (const auto& r : engine->rules()) {
+    for (const auto* rp : ordered) {
+        const auto& r = *rp;
         std::string req;
         for (const auto& g : r.requires_all) {
             auto it = g.find("en");
@@ -217,9 +225,9 @@ int rules_list(const std::vector<std::string>& args) {
             req += (req.empty() ? "" : " + ") + first.front();
         }
         if (markdown) {
-            std::printf("| %s | %s | %s | %s | %s | %s |\n", r.id.c_str(), r.category.c_str(),
+            std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", r.id.c_str(), r.category.c_str(),
                         std::string(rules::to_string(r.level)).c_str(), r.escalate ? "yes" : "no", req.c_str(),
-                        r.guideline.c_str());
+                        r.rationale.c_str(), r.guideline.c_str());
         } else {
             std::printf("%-32s %-14s %-10s %s\n", r.id.c_str(), r.category.c_str(),
                         std::string(rules::to_string(r.level)).c_str(), r.guideline.c_str());
