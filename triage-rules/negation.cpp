@@ -64,7 +64,7 @@ gap classify(UChar32 c) {
         case 0x85: case 0xA1: case 0xBF: case 0x2026: case 0x2028: case 0x2029:
         case 0x3002: case 0xFF01: case 0xFF0E: case 0xFF1B: case 0xFF1F: case 0xFF61:
             return gap::sentence;
-        case ',': case 0x2013: case 0x2014: case 0x3001: case 0xFF0C:
+        case ',': case ':': case 0x2013: case 0x2014: case 0x3001: case 0xFF0C: case 0xFF1A:
             return gap::clause;
         default:
             return gap::none;
