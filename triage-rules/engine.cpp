@@ -58,6 +58,7 @@ struct hit {
     std::size_t first = 0;  // word index
     std::size_t words = 0;
     bool negated = false;
+    bool negatable = true;  // false when the phrase holds its own negation ("no puede + respirar")
     std::uint8_t context = 0;
     std::size_t typos = 0;
     bool joined = false;
@@ -286,7 +287,8 @@ struct engine::impl {
                 const auto& info = patterns[id];
                 if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.count(std::string(words.text[i])) != 0))) return;
                 if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
-                hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), ctx[i], typos, info.joined};
+                hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), info.negatable, ctx[i], typos,
+                      info.joined};
                 if (info.proximity != not_proximity) {
                     part_hits.push_back({info.proximity, info.part, h});
                     return;
@@ -409,15 +411,20 @@ struct engine::impl {
     void consider(std::uint32_t rule, std::int32_t group, std::span<const hit> hits, std::vector<match>& candidates,
                   std::vector<std::uint64_t>& groups_met) const {
         bool negated = false;
+        bool self_negative = false;
         std::uint8_t flags = 0;
         std::size_t typos = 0;
         bool joined = false;
         for (const auto& h : hits) {
             negated = negated || h.negated;
+            self_negative = self_negative || !h.negatable;
             flags |= h.context;
             typos += h.typos;
             joined = joined || h.joined;
         }
+        // A part that carries its own negation ("no he sentido + que se mueva") is where the
+        // other parts' "negation" comes from: the pattern means it, so it does not cancel.
+        if (self_negative) negated = false;
         const bool cancelled = negated || (flags & detail::ctx_cancelling) != 0;
         if (group != main_pattern) {
             if (!cancelled) groups_met[rule] |= std::uint64_t{1} << group;
