@@ -193,6 +193,14 @@ public:
         out_.state.ended = true;
     }
 
+    // "Did you mean one of these?" with the candidate choices as quick replies.
+    void ask_which(const flow_state& s, const std::vector<const choice_option*>& candidates) {
+        std::vector<quick_reply> replies;
+        for (const auto* c : candidates) replies.push_back({substitute(pick(c->label)), c->value});
+        out_.replies.push_back({substitute(pick(f_.clarify.say)), std::move(replies), s.id});
+        out_.clarified = true;
+    }
+
     void reprompt(const flow_state& s) {
         const auto& b = builtin(out_.state.lang);
         const char* hint = b.hint_text;
@@ -231,12 +239,41 @@ void on_started(turn& t, const conversation_started& e) {
     t.run_from(t.definition().start);
 }
 
+// The choices of a state that the classifier's candidates point to, most likely first, plus the
+// state's "talk to a person" choice: what a clarifying question offers.
+std::vector<const choice_option*> clarify_candidates(const flow_state& s, const intent_guess& g) {
+    constexpr std::size_t max_candidates = 3;
+    std::vector<const choice_option*> out;
+    auto add_for = [&](const std::string& intent) {
+        for (const auto& c : s.choices) {
+            const bool maps = c.value == intent || std::find(c.intents.begin(), c.intents.end(), intent) != c.intents.end();
+            if (maps && std::find(out.begin(), out.end(), &c) == out.end() && out.size() < max_candidates) out.push_back(&c);
+        }
+    };
+    if (g.intent != "other" && g.intent != "speak_to_human") add_for(g.intent);
+    for (const auto& a : g.alternatives)
+        if (a.intent != "other" && a.intent != "speak_to_human") add_for(a.intent);
+    if (out.empty()) return out;
+    for (const auto& c : s.choices) {
+        if (std::find(c.intents.begin(), c.intents.end(), "speak_to_human") != c.intents.end() &&
+            std::find(out.begin(), out.end(), &c) == out.end()) {
+            out.push_back(&c);
+            break;
+        }
+    }
+    return out;
+}
+
 void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::time_point now) {
     auto& st = t.out().state;
     if (st.ended) return;  // the server answers conversation_ended; nothing to say or change
     ++st.turns;
     st.highest_urgency = std::max(st.highest_urgency, e.assessment.level);
-    t.set_message(e.intent.intent, e.assessment.level);
+    const auto& clarify = t.definition().clarify;
+    // An unsure guess is not acted on: no intent interrupt, no choice picked by intent alone.
+    const bool unsure = clarify.below > 0 && e.intent.confidence < clarify.below;
+    const std::string_view intent = unsure ? std::string_view{} : std::string_view{e.intent.intent};
+    t.set_message(intent, e.assessment.level);
 
     auto lang = language_request(e.text);
     if (lang) st.lang = supported_language(t.definition(), *lang, st.lang);
@@ -249,9 +286,16 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     const flow_state* cur = t.definition().find(st.current_state);
     if (!cur) return t.fail();
 
-    std::optional<std::string> answer = interpret_answer(*cur, e.text, e.intent.intent, now);
+    std::optional<std::string> answer = interpret_answer(*cur, e.text, intent, now);
+    // A reply that plainly answers the question ("tomorrow" to a date, a tapped option) is that
+    // answer, whatever a classifier makes of it: intent interrupts ("goodbye", "a person") are
+    // for messages that do not answer. Urgency interrupts always apply.
+    const bool answered = answer && cur->input != input_kind::free_text &&
+                          interpret_answer(*cur, e.text, std::string_view{}, now).has_value();
+    if (answered) t.set_message(std::string_view{}, e.assessment.level);
     if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr)))
         return t.run_from(i->target);
+    if (answered) t.set_message(intent, e.assessment.level);
     // "español": the same question again, in the new language. A free-text state would otherwise
     // take the word itself as the answer.
     if (lang && (!answer || cur->input == input_kind::free_text)) return t.say(*cur);
@@ -274,11 +318,42 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
             else st.slots.erase(cur->slot);
         }
     }
+    const bool ask = !answer && unsure && cur->input == input_kind::choice && e.assessment.level < rules::urgency::urgent;
+    const auto candidates = ask ? clarify_candidates(*cur, e.intent) : std::vector<const choice_option*>{};
     if (++st.retries >= max_retries) {
-        t.act(action_kind::handoff, "no_understanding");
+        t.act(action_kind::handoff, candidates.empty() ? "no_understanding" : "intent_unclear");
         return t.run_from(t.definition().fallback_state, true);
     }
+    if (!candidates.empty()) return t.ask_which(*cur, candidates);
     t.reprompt(*cur);
+}
+
+// "I need a refill and my chest hurts": the urgent part is handled now; the other request is
+// noted (for staff, and said back to the patient) rather than lost.
+void note_other_request(turn& t, const patient_said& e) {
+    constexpr double min_confidence = 0.15;
+    if (e.assessment.level < rules::urgency::urgent) return;
+    auto not_admin = [](std::string_view i) {
+        return i == "symptom_report" || i == "other" || i == "greeting" || i == "goodbye" || i == "speak_to_human";
+    };
+    std::string noted;
+    if (!not_admin(e.intent.intent) && e.intent.confidence >= min_confidence) noted = e.intent.intent;
+    for (const auto& a : e.intent.alternatives)
+        if (noted.empty() && !not_admin(a.intent) && a.confidence >= min_confidence) noted = a.intent;
+    if (noted.empty()) return;
+    t.out().noted_intent = noted;
+    const auto& f = t.definition();
+    if (f.clarify.noted.empty()) return;
+    for (const auto& s : f.states) {
+        for (const auto& c : s.choices) {
+            if (std::find(c.intents.begin(), c.intents.end(), noted) == c.intents.end()) continue;
+            std::string text = t.substitute(t.pick(f.clarify.noted));
+            if (auto at = text.find("{request}"); at != std::string::npos) text.replace(at, 9, t.substitute(t.pick(c.label)));
+            auto& replies = t.out().replies;
+            replies.insert(replies.empty() ? replies.end() : replies.begin() + 1, bot_reply{text, {}, t.out().state.current_state});
+            return;
+        }
+    }
 }
 
 // Rule advice (a crisis line, say) goes right after the first reply, which for a red flag is the
@@ -305,6 +380,7 @@ step advance(const flow& f, const conversation_state& state, const event& e, std
             on_patient_said(t, *said, now);
             // The rules asked for a person even if the flow's interrupts did not route there.
             if (said->assessment.escalate && !t.has_action(action_kind::escalate)) t.act(action_kind::escalate, "red_flag");
+            note_other_request(t, *said);
             add_advice(t, said->assessment);
         }
         return std::move(t.out());

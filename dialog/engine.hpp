@@ -45,6 +45,11 @@ struct step {
     conversation_state state;
     std::vector<bot_reply> replies;
     std::vector<action> actions;
+    // An urgent message that also asked for something else ("I need a refill and my chest hurts"):
+    // the other request's intent, noted for staff and for later; empty otherwise.
+    std::string noted_intent;
+    // The message's intent was too unsure to act on and the patient was asked to pick.
+    bool clarified = false;
 };
 
 // Never throws. If the flow cannot be followed (unknown state in `state`, step budget exceeded),

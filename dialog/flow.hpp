@@ -60,6 +60,17 @@ struct flow_state {
     int column = 0;
 };
 
+// Asking rather than guessing when the intent classifier is unsure (docs/flows.md, "Clarifying").
+struct clarify_settings {
+    // Below this confidence a guess is not acted on: intent interrupts do not fire, and a choice
+    // that only the classifier picked is asked about instead. 0 turns clarifying off.
+    double below = 0.0;
+    translations say;    // the question; the candidates are offered as quick replies
+    // Said after the safety instruction when an urgent message also asked for something else
+    // ("I need a refill and my chest hurts"); {request} is that choice's label.
+    translations noted;
+};
+
 struct flow {
     std::string id;
     std::string version;
@@ -72,6 +83,7 @@ struct flow {
     std::vector<flow_state> states;       // in file order
     // Where the engine goes when something cannot be evaluated (fail towards a human).
     std::string fallback_state;
+    clarify_settings clarify;
 
     const flow_state* find(const std::string& state_id) const;
 };

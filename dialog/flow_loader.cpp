@@ -47,6 +47,7 @@ private:
     std::vector<flow_action> parse_actions(const YAML::Node& k, const YAML::Node& v, const std::string& context);
     void parse_state(const std::string& id, const YAML::Node& k, const YAML::Node& v);
     void check_references();
+    void parse_clarify(const YAML::Node& k, const YAML::Node& v);
 
     std::vector<placeholder_use> placeholders_;
     std::vector<slot_use> slot_conditions_;
@@ -76,7 +77,7 @@ translations parser::texts_of(const YAML::Node& k, const YAML::Node& v, const st
 
 void parser::parse_header(const YAML::Node& root) {
     // First pass: everything the states need to be checked against (languages, vars).
-    each(root, {"flow", "version", "languages", "start", "fallback", "vars", "interrupts", "states"}, "the flow",
+    each(root, {"flow", "version", "languages", "start", "fallback", "vars", "clarify", "interrupts", "states"}, "the flow",
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "flow") {
                  if (auto s = name_of(k, v, "`flow`")) f_.id = *s;
@@ -122,7 +123,9 @@ void parser::parse(const YAML::Node& root) {
         const YAML::Node k = it->first;
         const YAML::Node v = it->second;
         if (!k.IsScalar()) continue;
-        if (k.Scalar() == "interrupts" && !std::exchange(seen_interrupts, true)) {
+        if (k.Scalar() == "clarify") {
+            parse_clarify(k, v);
+        } else if (k.Scalar() == "interrupts" && !std::exchange(seen_interrupts, true)) {
             f_.interrupts = parse_transitions(k, v, "`interrupts`", nullptr);
         } else if (k.Scalar() == "states" && !std::exchange(seen_states, true)) {
             if (!expect_map(k, v, "`states`")) continue;
@@ -133,6 +136,29 @@ void parser::parse(const YAML::Node& root) {
         }
     }
     check_references();
+}
+
+void parser::parse_clarify(const YAML::Node& k, const YAML::Node& v) {
+    if (!expect_map(k, v, "`clarify`")) return;
+    each(v, {"below", "say", "noted"}, "`clarify`", [&](const std::string& key, const YAML::Node& ck, const YAML::Node& cv) {
+        if (key == "below") {
+            double d = -1;
+            if (!cv.IsScalar() || !YAML::convert<double>::decode(cv, d) || d < 0 || d > 1) {
+                error(at_value(ck, cv), "`clarify.below` must be a number from 0 to 1");
+                return;
+            }
+            f_.clarify.below = d;
+        } else if (key == "say") {
+            f_.clarify.say = texts_of(ck, cv, "`clarify.say`");
+        } else {
+            f_.clarify.noted = texts_of(ck, cv, "`clarify.noted`");
+            // {request} is filled by the engine with the label of what was asked for.
+            std::erase_if(placeholders_, [](const placeholder_use& p) {
+                return p.name == "request" && p.context == "`clarify.noted`";
+            });
+        }
+    });
+    if (f_.clarify.below > 0 && !v["say"]) error(at(v.Mark()), "`clarify` needs `say` when `below` is above 0");
 }
 
 std::optional<condition> parser::parse_condition(const YAML::Node& k, const YAML::Node& v, const std::string& context,

@@ -2,6 +2,7 @@
 // What the patient wants, as proposed by a classifier. The flow routes on it; the rules'
 // urgency always takes precedence.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,9 +10,27 @@
 
 namespace triage::dialog {
 
+struct intent_alternative {
+    std::string intent;
+    double confidence = 0.0;
+    friend bool operator==(const intent_alternative&, const intent_alternative&) = default;
+};
+
 struct intent_guess {
     std::string intent = "other";
     double confidence = 0.0;  // 0..1
+    // The next most likely intents, most likely first (a model gives up to three; the keyword
+    // matcher none). The flow builds its clarifying question from them.
+    std::vector<intent_alternative> alternatives;
+};
+
+// Why the classifier chose its intent: a word of the message (byte span of the text as sent) and
+// how much the chosen intent's confidence drops without it. Shown to staff beside the message;
+// never stored as text (the words are PHI), only as spans.
+struct word_contribution {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    double weight = 0.0;
 };
 
 // runs on: any thread; implementations are immutable after construction.
@@ -20,6 +39,11 @@ public:
     virtual ~intent_classifier() = default;
     virtual intent_guess classify(std::string_view text) const = 0;
     virtual std::string version() const = 0;
+    // The words that mattered most for classify(text).intent, strongest first. Optional.
+    virtual std::vector<word_contribution> explain(std::string_view text) const {
+        (void)text;
+        return {};
+    }
 };
 
 // A keyword matcher, loaded from YAML text (dialog/intents.yaml), standing in until the trained

@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include "dialog/flow_loader.hpp"
 #include "integrations/errc.hpp"
 #include "integrations/postgres/migrations.hpp"
@@ -184,8 +188,11 @@ int run(const config& cfg) {
     auto flow = dialog::load_flow(*flow_text, cfg.flow_file);
     for (const auto& d : flow.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
     if (!flow.loaded) return 2;
-    auto intents = load_intent_classifier(cfg.intents_file);
-    if (!intents) return 2;
+    auto intents = load_intents(cfg.intent_model, cfg.intents_file);
+    if (!intents.classifier) {
+        std::fprintf(stderr, "triaged: %s\n", intents.error.c_str());
+        return 2;
+    }
     auto loaded_rules = load_rule_engine(cfg.rule_packs, cfg.rule_dictionaries);
     if (!loaded_rules) return 2;
     rules::engine engine = std::move(*loaded_rules);
@@ -248,7 +255,8 @@ int run(const config& cfg) {
         return 3;
     }
 
-    shared_services shared{cfg, engine, *flow.loaded, *intents, keys, std::move(st.clinics), {}};
+    intent_source intent_models(intents.classifier);
+    shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, std::move(st.clinics), {}};
     std::vector<http::io_thread> threads;
     for (unsigned i = 0; i < n_threads; ++i) threads.push_back({contexts[i].get(), services[i].get()});
     http::listener listener(shared, threads, tls.get());
@@ -275,10 +283,33 @@ int run(const config& cfg) {
         std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
     }
 
+    // SIGHUP: reload the intent model (and check it against its card) off the I/O threads; a bad
+    // file is reported and the model in force stays.
+    asio::thread_pool control(1);
+    asio::signal_set reload(*contexts[0], SIGHUP);
+    std::function<void()> wait_reload = [&] {
+        reload.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            asio::post(control, [&] {
+                auto next = load_intents(cfg.intent_model, cfg.intents_file);
+                if (next.classifier) {
+                    intent_models.replace(next.classifier);
+                    log::info("intents.reloaded", {{"version", log::field_value::code(next.classifier->version())}});
+                } else {
+                    log::error("intents.reload_failed", {{"reason", log::field_value::code("see stderr")}});
+                    std::fprintf(stderr, "triaged: reload: %s\n", next.error.c_str());
+                }
+            });
+            wait_reload();
+        });
+    };
+    wait_reload();
+
     asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {
         if (ec) return;
         log::info("server.stopping");
+        reload.cancel();
         listener.stop();
         for (auto& c : contexts) c->stop();
     });
@@ -291,6 +322,7 @@ int run(const config& cfg) {
     contexts[0]->run();
     for (auto& c : contexts) c->stop();
     for (auto& w : workers) w.join();
+    control.join();
     log::info("server.stopped");
     return 0;
 }

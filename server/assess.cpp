@@ -3,7 +3,12 @@
 #include "server/app.hpp"
 #include "server/config.hpp"
 
+#include "dialog/intent_model.hpp"
+#include "server/intent_training.hpp"
+
 #include <boost/json.hpp>
+
+#include <filesystem>
 
 #include <cstdio>
 
@@ -52,15 +57,54 @@ std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& fi
     return rules::engine(std::move(packs), words);
 }
 
-std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file) {
-    auto text = read_text_file(file);
-    if (!text) {
-        std::fprintf(stderr, "intents_file: cannot read %s\n", file.c_str());
-        return nullptr;
+intents_load_result load_intents(const std::string& model_file, const std::string& keywords_file) {
+    intents_load_result r;
+    if (model_file.empty()) {
+        auto text = read_text_file(keywords_file);
+        if (!text) {
+            r.error = "intents_file: cannot read " + keywords_file;
+            return r;
+        }
+        auto k = dialog::load_keyword_intents(*text, keywords_file);
+        if (!k.errors.empty()) {
+            r.error = k.errors.front();
+            return r;
+        }
+        r.classifier = std::move(k.classifier);
+        return r;
     }
-    auto r = dialog::load_keyword_intents(*text, file);
-    for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
-    return std::move(r.classifier);
+    const std::string card_file = card_path(model_file, ".json");
+    auto card_text = read_text_file(card_file);
+    if (!card_text) {
+        r.error = "intent_model: cannot read its card " + card_file + " (written by `triagectl model train`)";
+        return r;
+    }
+    json::error_code ec;
+    auto card = json::parse(*card_text, ec);
+    const json::object* c = ec ? nullptr : card.if_object();
+    const json::value* sha = c ? c->if_contains("model_sha256") : nullptr;
+    const json::value* version = c ? c->if_contains("version") : nullptr;
+    if (!sha || !sha->is_string() || !version || !version->is_string()) {
+        r.error = "intent_model: " + card_file + " is not a model card (no model_sha256 or version)";
+        return r;
+    }
+    auto bytes = read_text_file(model_file);
+    if (!bytes) {
+        r.error = "intent_model: cannot read " + model_file;
+        return r;
+    }
+    if (sha256_hex(*bytes) != sha->as_string()) {
+        r.error = "intent_model: " + model_file + " does not match the SHA-256 in " + card_file +
+                  " (retrain with `triagectl model train`, or restore the file)";
+        return r;
+    }
+    auto m = dialog::model_intent_classifier::load(*bytes, std::string(version->as_string()));
+    if (!m.classifier) {
+        r.error = "intent_model: " + model_file + ": " + m.error;
+        return r;
+    }
+    r.classifier = std::move(m.classifier);
+    return r;
 }
 
 message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,

@@ -25,7 +25,14 @@ const std::vector<std::string>& default_dictionaries();
 // A missing dictionary is reported and skipped: it only protects against false alarms.
 std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& files,
                                               const std::vector<std::string>& dictionaries = default_dictionaries());
-std::unique_ptr<dialog::keyword_intent_classifier> load_intent_classifier(const std::string& file);
+// The intent classifier: the trained model when `model_file` is set (its card, MODEL.card.json
+// beside it, must name the model's SHA-256), else the keyword matcher from `keywords_file`.
+// Errors are returned as one line for the operator; nothing is printed.
+struct intents_load_result {
+    std::shared_ptr<const dialog::intent_classifier> classifier;
+    std::string error;
+};
+intents_load_result load_intents(const std::string& model_file, const std::string& keywords_file);
 
 // Never throws: the rules fail towards escalation and a failing classifier counts as "other".
 message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,

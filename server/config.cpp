@@ -80,6 +80,7 @@ std::vector<key_spec> specs() {
     v.push_back(str_key("web_root", TRIAGE_FIELD(web_root)));
     v.push_back(str_key("flow_file", TRIAGE_FIELD(flow_file)));
     v.push_back(str_key("intents_file", TRIAGE_FIELD(intents_file)));
+    v.push_back(str_key("intent_model", TRIAGE_FIELD(intent_model)));
     v.push_back({"rule_packs", [](config& c, const std::string& s) {
                      std::vector<std::string> out;
                      std::stringstream ss(s);

@@ -22,7 +22,8 @@ struct config {
     unsigned io_threads = 0;                  // 0: one per core
     std::string web_root = "web";
     std::string flow_file = "dialog/flows/default.yaml";
-    std::string intents_file = "dialog/intents.yaml";
+    std::string intents_file = "dialog/intents.yaml";        // keyword matcher, used when intent_model is ""
+    std::string intent_model = "dialog/intents/model.bin";   // trained model; its card sits beside it
     std::vector<std::string> rule_packs{"triage-rules/packs/core.yaml"};
     // Word lists (one word per line) that keep real words from being read as typos of red flags.
     std::vector<std::string> rule_dictionaries{"/usr/share/dict/american-english", "/usr/share/dict/spanish"};

@@ -9,6 +9,7 @@
 #include "integrations/postgres/conversation_store.hpp"
 #include "integrations/redis/session_store.hpp"
 #include "server/config.hpp"
+#include "server/intent_source.hpp"
 #include "triage-rules/engine.hpp"
 
 #include <atomic>
@@ -30,7 +31,7 @@ struct shared_services {
     const config& cfg;
     const rules::engine& rules;
     const dialog::flow& flow;
-    const dialog::intent_classifier& intents;
+    intent_source& intents;
     const integrations::phi::keyring& keys;
     std::map<std::string, clinic> clinics;  // by slug; loaded at start
     std::atomic<std::size_t> connections{0};

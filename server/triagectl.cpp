@@ -1,12 +1,14 @@
 // triagectl: the admin command line (migrations, clinics, keys, checking flows and rule packs,
 // classifying messages exactly as the server does).
 #include "dialog/flow_loader.hpp"
+#include "dialog/intent_model.hpp"
 #include "integrations/phi/keyring.hpp"
 #include "integrations/postgres/migrations.hpp"
 #include "integrations/event_sink.hpp"
 #include "server/app.hpp"
 #include "server/assess.hpp"
 #include "server/ids.hpp"
+#include "server/intent_training.hpp"
 #include "triage-rules/engine.hpp"
 #include "triage-rules/evaluation.hpp"
 
@@ -16,9 +18,11 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 namespace asio = boost::asio;
 namespace pg = triage::integrations::postgres;
@@ -40,7 +44,10 @@ int usage() {
         "                                  evaluate packs on labelled cases; fails on any missed\n"
         "                                  emergency or hard-negative over-triage above PCT (10)\n"
         "  rules list PACK.yaml... [--markdown]   list the rules in force\n"
-        "  classify [--rules FILE]... [--intents FILE] [--explain]\n"
+        "  model train [CORPUS.jsonl...] [--extra TRAIN_ONLY.jsonl]... [--out FILE] [--seed N] [--folds K] [--holdout PCT] [--version V]\n"
+        "              [--epoch N] [--lr X] [--dim N] [--word-ngrams N] [--minn N] [--maxn N]\n"
+        "                                  train the intent model and write its card next to it\n"
+        "  classify [--rules FILE]... [--model FILE | --intents KEYWORDS.yaml] [--explain]\n"
         "                                  read JSON lines {id,text,lang} on stdin, write assessments\n",
         stderr);
     return 2;
@@ -240,11 +247,122 @@ int rules_list(const std::vector<std::string>& args) {
     return 0;
 }
 
-int classify(const std::vector<std::string>& rule_files, const std::string& intents_file, bool explain) {
+int model_train(const std::vector<std::string>& args) {
+    std::vector<std::string> corpus_files;
+    std::vector<std::string> extra_files;
+    std::string out = "dialog/intents/model.bin";
+    std::string version;
+    server::training_options o;
+    auto number = [](const std::string& s, int lo, int hi, int& to) {
+        char* end = nullptr;
+        long v = std::strtol(s.c_str(), &end, 10);
+        if (end == s.c_str() || *end != '\0' || v < lo || v > hi) return false;
+        to = static_cast<int>(v);
+        return true;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (a == "--out" && has_value) out = args[++i];
+        else if (a == "--version" && has_value) version = args[++i];
+        else if (a == "--extra" && has_value) extra_files.push_back(args[++i]);
+        else if (a == "--seed" && has_value && number(args[i + 1], 0, 1 << 30, o.seed)) ++i;
+        else if (a == "--folds" && has_value && number(args[i + 1], 2, 20, o.folds)) ++i;
+        else if (a == "--holdout" && has_value && number(args[i + 1], 0, 90, o.holdout_percent)) ++i;
+        else if (a == "--epoch" && has_value && number(args[i + 1], 1, 1000, o.epoch)) ++i;
+        else if (a == "--dim" && has_value && number(args[i + 1], 2, 300, o.dim)) ++i;
+        else if (a == "--word-ngrams" && has_value && number(args[i + 1], 1, 5, o.word_ngrams)) ++i;
+        else if (a == "--minn" && has_value && number(args[i + 1], 0, 10, o.minn)) ++i;
+        else if (a == "--maxn" && has_value && number(args[i + 1], 0, 10, o.maxn)) ++i;
+        else if (a == "--lr" && has_value) o.lr = std::strtod(args[++i].c_str(), nullptr);
+        else if (!a.starts_with("--")) corpus_files.push_back(a);
+        else {
+            std::fprintf(stderr, "triagectl: model train: bad option %s (see --help)\n", a.c_str());
+            return 2;
+        }
+    }
+    if (corpus_files.empty() && extra_files.empty()) {
+        corpus_files = {"dialog/intents/corpus.jsonl"};
+        extra_files = {"dialog/intents/corpus_more.jsonl"};
+    }
+    const std::size_t measured_files = corpus_files.size();
+    corpus_files.insert(corpus_files.end(), extra_files.begin(), extra_files.end());
+    // One corpus from every file, in the order given; the card's checksum covers them all.
+    std::string all_bytes;
+    server::intent_corpus corpus;
+    std::set<std::string> seen;
+    for (std::size_t fi = 0; fi < corpus_files.size(); ++fi) {
+        const std::string& f = corpus_files[fi];
+        auto bytes = server::read_text_file(f);
+        if (!bytes) {
+            std::fprintf(stderr, "triagectl: cannot read %s\n", f.c_str());
+            return 2;
+        }
+        all_bytes += *bytes;
+        auto part = server::parse_intent_corpus(*bytes, f);
+        for (auto& e : part.examples) {
+            // The same words in two files would sit on both sides of a cross-validation split.
+            if (!seen.insert(e.lang + "\n" + dialog::model_input(e.text)).second) {
+                corpus.warnings.push_back(f + ": skipped: same words as an example in an earlier file");
+                continue;
+            }
+            e.train_only = fi >= measured_files;
+            corpus.examples.push_back(std::move(e));
+        }
+        for (auto& e : part.errors) corpus.errors.push_back(std::move(e));
+        for (auto& e : part.warnings) corpus.warnings.push_back(std::move(e));
+    }
+    const std::string* bytes = &all_bytes;
+    for (const auto& e : corpus.errors) std::fprintf(stderr, "%s\n", e.c_str());
+    if (!corpus.errors.empty()) return 2;
+    if (!corpus.warnings.empty()) {
+        std::fprintf(stderr, "triagectl: %zu lines skipped (duplicates after normalisation or no words), e.g. %s\n",
+                     corpus.warnings.size(), corpus.warnings.front().c_str());
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto r = server::train_intent_model(corpus, *bytes, o, out, version,
+                                        [](const std::string& s) { std::fprintf(stderr, "==> %s\n", s.c_str()); });
+    if (!r.report) {
+        std::fprintf(stderr, "triagectl: %s\n", r.error.c_str());
+        return 1;
+    }
+    const auto& rep = *r.report;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    auto admin = [](const server::intent_metrics& m) {
+        std::string s;
+        for (const auto& [lang, rt] : m.admin_by_language) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%s%s %.1f%% (%zu/%zu)", s.empty() ? "" : ", ", lang.c_str(),
+                          rt.second ? 100.0 * double(rt.first) / double(rt.second) : 0.0, rt.first, rt.second);
+            s += buf;
+        }
+        return s;
+    };
+    std::printf("model %s: %s (%zu bytes, sha256 %s)\n", rep.version.c_str(), rep.model_path.c_str(), rep.model_bytes,
+                rep.model_sha256.c_str());
+    std::printf("trained on %zu examples in %.1f s; card: %s\n",
+                rep.trained_on, seconds, server::card_path(rep.model_path, ".json/.md").c_str());
+    std::printf("%d-fold cross-validation: accuracy %.1f%%; admin intents: %s\n", o.folds,
+                100.0 * double(rep.cross_validation.right) / double(std::max<std::size_t>(1, rep.cross_validation.total)),
+                admin(rep.cross_validation).c_str());
+    if (rep.holdout) {
+        std::printf("held out (%d%%, never trained on): accuracy %.1f%%; admin intents: %s\n", o.holdout_percent,
+                    100.0 * double(rep.holdout->right) / double(std::max<std::size_t>(1, rep.holdout->total)),
+                    admin(*rep.holdout).c_str());
+    }
+    return 0;
+}
+
+int classify(const std::vector<std::string>& rule_files, const std::string& model_file, const std::string& intents_file,
+             bool explain) {
     auto engine = server::load_rule_engine(rule_files);
     if (!engine) return 2;
-    auto intents = server::load_intent_classifier(intents_file);
-    if (!intents) return 2;
+    auto loaded = server::load_intents(model_file, intents_file);
+    if (!loaded.classifier) {
+        std::fprintf(stderr, "triagectl: %s\n", loaded.error.c_str());
+        return 2;
+    }
+    const auto& intents = loaded.classifier;
 
     std::string line;
     int bad = 0;
@@ -324,18 +442,26 @@ int main(int argc, char** argv) {
     if (cmd == "rules" && args.size() >= 2 && args[1] == "list") {
         return rules_list(std::vector<std::string>(args.begin() + 2, args.end()));
     }
+    if (cmd == "model" && args.size() >= 2 && args[1] == "train") {
+        return model_train(std::vector<std::string>(args.begin() + 2, args.end()));
+    }
     if (cmd == "classify") {
         std::vector<std::string> rule_files;
-        std::string intents_file = "dialog/intents.yaml";
+        // The server's defaults, so that classify answers as a default server would.
+        const server::config defaults;
+        std::string intents_file = defaults.intents_file;
+        std::string model_file = defaults.intent_model;
         bool explain = false;
         for (std::size_t i = 1; i < args.size(); ++i) {
             if (args[i] == "--explain") explain = true;
+            else if (args[i] == "--model" && i + 1 < args.size()) model_file = args[++i];
+            else if (args[i] == "--intents" && i + 1 < args.size()) { intents_file = args[++i]; model_file.clear(); }
             else if (args[i] == "--rules" && i + 1 < args.size()) rule_files.push_back(args[++i]);
             else if (args[i] == "--intents" && i + 1 < args.size()) intents_file = args[++i];
             else return usage();
         }
         if (rule_files.empty()) rule_files.push_back("triage-rules/packs/core.yaml");
-        return classify(rule_files, intents_file, explain);
+        return classify(rule_files, model_file, intents_file, explain);
     }
 
     auto cfg = load_cfg(config_path);

@@ -209,7 +209,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
                                                     {"flow_version", shared_.flow.version},
                                                     {"lang", f.lang},
                                                     {"rules", shared_.rules.version()},
-                                                    {"intent_model", shared_.intents.version()}})});
+                                                    {"intent_model", shared_.intents.current()->version()}})});
     auto ec = co_await local_.store->async_record(std::move(w));
     if (!ec) {
         conv_->stored = true;
@@ -289,7 +289,8 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     if (conv_->state.ended) co_return co_await send_error("conversation_ended", {}, m.id);
 
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
-    auto assessed = assess_message(shared_.rules, shared_.intents, m.text);
+    const auto classifier = shared_.intents.current();
+    auto assessed = assess_message(shared_.rules, *classifier, m.text);
     const rules::assessment& a = assessed.triage;
     const dialog::intent_guess& intent = assessed.intent;
     bool emergency = a.level == rules::urgency::emergency || a.escalate || a.evaluation_failed;
@@ -386,7 +387,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                     {"pack", a.pack_version},
                                                     {"intent", intent.intent},
                                                     {"intent_confidence", intent.confidence},
-                                                    {"intent_model", shared_.intents.version()},
+                                                    {"intent_model", classifier->version()},
                                                     {"flow", shared_.flow.id},
                                                     {"flow_version", shared_.flow.version},
                                                     {"state_before", before.current_state},

@@ -60,6 +60,7 @@ ready_file: $dir/$name.ready
 web_root: $here/web
 flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
+intent_model: $here/dialog/intents/model.bin
 rule_packs: [$packs]
 io_threads: 2
 redis: { port: $redis_port, command_timeout_ms: 300 }

@@ -382,3 +382,115 @@ TEST(Engine, SlotConditionsAndSlotPlaceholders) {
 
 }  // namespace
 }  // namespace triage::dialog
+
+namespace triage::dialog {
+namespace {
+
+patient_said unsure(std::string text, std::string top, double confidence, std::vector<intent_alternative> alts) {
+    patient_said e = said(std::move(text));
+    e.intent.intent = std::move(top);
+    e.intent.confidence = confidence;
+    e.intent.alternatives = std::move(alts);
+    return e;
+}
+
+TEST(Clarify, AnUnsureGuessAsksWithTheCandidatesInsteadOfGuessing) {
+    auto st = run(at_state("reason"), unsure("the thing on thursday", "reschedule_appointment", 0.41,
+                                             {{"book_appointment", 0.33}, {"cancel_appointment", 0.2}}));
+    EXPECT_EQ(st.state.current_state, "reason");
+    EXPECT_TRUE(st.clarified);
+    EXPECT_TRUE(st.actions.empty());
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "I want to be sure I understand. Is it one of these?");
+    // Change/cancel covers both reschedule and cancel, so it is offered once; a person is always offered.
+    EXPECT_EQ(st.replies[0].quick_replies, (std::vector<quick_reply>{{"Change or cancel a visit", "change"},
+                                                                     {"Book a visit", "book"},
+                                                                     {"Talk to a person", "person"}}));
+    // Tapping a candidate carries on as if it had been chosen from the start.
+    auto next = run(st.state, said("change"));
+    EXPECT_EQ(next.state.current_state, "change_phone");
+}
+
+TEST(Clarify, TheSameGuessWhenConfidentIsActedOn) {
+    auto st = run(at_state("reason"), unsure("can i move my thursday appointment", "reschedule_appointment", 0.93, {}));
+    EXPECT_FALSE(st.clarified);
+    EXPECT_EQ(st.state.current_state, "change_phone");
+}
+
+TEST(Clarify, InSpanish) {
+    auto st = run(at_state("reason", "es"), unsure("lo del jueves", "book_appointment", 0.3, {{"test_results", 0.25}}));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "Quiero asegurarme de entenderle. ¿Es alguna de estas opciones?");
+    EXPECT_EQ(st.replies[0].quick_replies, (std::vector<quick_reply>{{"Pedir una cita", "book"},
+                                                                     {"Resultados de pruebas", "results"},
+                                                                     {"Hablar con una persona", "person"}}));
+}
+
+TEST(Clarify, TwoFailedAttemptsOfferAPerson) {
+    auto first = run(at_state("reason"), unsure("hmm the thing", "billing", 0.3, {{"test_results", 0.2}}));
+    ASSERT_TRUE(first.clarified);
+    auto second = run(first.state, unsure("you know, that", "test_results", 0.35, {{"billing", 0.3}}));
+    EXPECT_EQ(second.state.current_state, "handoff");
+    EXPECT_EQ(actions_of(second), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "intent_unclear"}}));
+    ASSERT_FALSE(second.replies.empty());
+    EXPECT_TRUE(contains(second.replies[0].text, "I've passed your conversation to our staff"));
+}
+
+TEST(Clarify, UnsureIntentsDoNotFireInterrupts) {
+    // A goodbye guessed at 0.3 must not end the conversation.
+    auto st = run(at_state("reason"), unsure("ok so", "goodbye", 0.3, {{"book_appointment", 0.25}}));
+    EXPECT_FALSE(st.state.ended);
+    EXPECT_NE(st.state.current_state, "goodbye");
+    auto sure = run(at_state("reason"), unsure("bye, thanks", "goodbye", 0.95, {}));
+    EXPECT_EQ(sure.state.current_state, "goodbye");
+}
+
+TEST(Clarify, RedFlagsAreNeverHeldUpByAQuestion) {
+    auto e = unsure("the thing and also crushing chest pain", "billing", 0.2, {{"book_appointment", 0.2}});
+    e.assessment.level = urgency::emergency;
+    e.assessment.escalate = true;
+    auto st = run(at_state("reason"), e);
+    EXPECT_FALSE(st.clarified);
+    ASSERT_FALSE(st.replies.empty());
+    EXPECT_TRUE(contains(st.replies[0].text, "911"));
+}
+
+TEST(Noted, AnUrgentMessageKeepsTheOtherRequestForLater) {
+    auto e = unsure("I need a refill and also my chest hurts when I breathe", "prescription_refill", 0.55,
+                    {{"symptom_report", 0.4}});
+    e.assessment.level = urgency::emergency;
+    e.assessment.escalate = true;
+    auto st = run(at_state("reason"), e);
+    EXPECT_EQ(st.noted_intent, "prescription_refill");
+    ASSERT_GE(st.replies.size(), 2u);
+    EXPECT_TRUE(contains(st.replies[0].text, "911"));  // the safety instruction comes first
+    EXPECT_EQ(st.replies[1].text, "I have also noted your other request (Prescription refill). Our team will come back "
+                                  "to it once this is taken care of.");
+    // Not for routine messages: those are simply routed.
+    auto calm = run(at_state("reason"), unsure("refill please", "prescription_refill", 0.9, {}));
+    EXPECT_TRUE(calm.noted_intent.empty());
+}
+
+}  // namespace
+}  // namespace triage::dialog
+
+namespace triage::dialog {
+namespace {
+
+TEST(Clarify, APlainAnswerBeatsAConfidentIntentInterrupt) {
+    // A model may read "tomorrow" as a goodbye; to "What day would you prefer?" it is a date.
+    auto e = said("tomorrow");
+    e.intent.intent = "goodbye";
+    e.intent.confidence = 0.97;
+    auto st = run(at_state("booking_date"), e);
+    EXPECT_FALSE(st.state.ended);
+    EXPECT_EQ(st.state.slots.at("preferred_date"), "2026-03-11");
+    // Words that answer nothing still reach the interrupt.
+    auto bye = said("ok thanks bye");
+    bye.intent.intent = "goodbye";
+    bye.intent.confidence = 0.97;
+    EXPECT_EQ(run(at_state("booking_date"), bye).state.current_state, "goodbye");
+}
+
+}  // namespace
+}  // namespace triage::dialog

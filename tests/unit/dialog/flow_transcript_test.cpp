@@ -87,6 +87,8 @@ private:
             e.assessment.level = *level;
             e.assessment.escalate = s["escalate"].as<bool>(false);
             e.intent.intent = s["intent"].as<std::string>("other");
+            // A transcript that names an intent means a confident classifier unless it says otherwise.
+            e.intent.confidence = s["confidence"].as<double>(s["intent"] ? 0.9 : 0.0);
             take(advance(flow_, state_, e, testing::fixed_now()));
         } else if (s["bot"]) {
             if (auto* r = next_reply()) {
