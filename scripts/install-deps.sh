@@ -8,7 +8,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libpq-dev libsodium-dev libssl-dev libicu-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libfasttext-dev libre2-dev
   clang libclang-rt-14-dev wamerican wspanish python3
   redis-server postgresql postgresql-client
   chromium fonts-liberation nodejs openssl ca-certificates curl

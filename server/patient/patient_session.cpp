@@ -18,6 +18,25 @@ namespace pg = triage::integrations::postgres;
 namespace triage::server {
 namespace {
 
+// What the classifier thought and why, for the audit trail and staff: intents, confidences and
+// byte spans of the words that mattered (never the words themselves: they are PHI).
+json::object intent_json(const dialog::intent_guess& g, const std::vector<dialog::word_contribution>& why,
+                         const std::string& model) {
+    constexpr std::size_t words_kept = 5;
+    json::array alternatives;
+    for (const auto& a : g.alternatives) alternatives.push_back(json::object{{"intent", a.intent}, {"confidence", a.confidence}});
+    json::array explanation;
+    for (std::size_t i = 0; i < why.size() && i < words_kept; ++i) {
+        if (why[i].weight <= 0) break;
+        explanation.push_back(json::object{{"span", json::array{why[i].begin, why[i].end}}, {"weight", why[i].weight}});
+    }
+    return json::object{{"intent", g.intent},
+                        {"confidence", g.confidence},
+                        {"alternatives", std::move(alternatives)},
+                        {"explanation", std::move(explanation)},
+                        {"model", model}};
+}
+
 json::array rules_json(const std::vector<rules::finding>& fs) {
     json::array a;
     for (const auto& f : fs) {
@@ -291,6 +310,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
     const auto classifier = shared_.intents.current();
     auto assessed = assess_message(shared_.rules, *classifier, m.text);
+    const auto intent_why = classifier->explain(m.text);
     const rules::assessment& a = assessed.triage;
     const dialog::intent_guess& intent = assessed.intent;
     bool emergency = a.level == rules::urgency::emergency || a.escalate || a.evaluation_failed;
@@ -364,8 +384,8 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                                    {"urgency", rules::to_string(a.level)},
                                                                    {"rationale", a.rationale},
                                                                    {"evaluation_failed", a.evaluation_failed},
-                                                                   {"intent", intent.intent},
-                                                                   {"intent_confidence", intent.confidence}});
+                                                                   {"intent", intent_json(intent, intent_why, classifier->version())},
+                                                                   {"noted_intent", step.noted_intent}});
             std::string esc_id = new_uuid();
             w.escalations.push_back({esc_id, act.reason.empty() ? std::string(action_name(act.kind)) : act.reason,
                                      std::string(rules::to_string(level)), triage_json});
@@ -385,9 +405,9 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                     {"rules", rules_json(a.findings)},
                                                     {"suppressed", rules_json(a.suppressed)},
                                                     {"pack", a.pack_version},
-                                                    {"intent", intent.intent},
-                                                    {"intent_confidence", intent.confidence},
-                                                    {"intent_model", classifier->version()},
+                                                    {"intent", intent_json(intent, intent_why, classifier->version())},
+                                                    {"noted_intent", step.noted_intent},
+                                                    {"clarified", step.clarified},
                                                     {"flow", shared_.flow.id},
                                                     {"flow_version", shared_.flow.version},
                                                     {"state_before", before.current_state},
