@@ -1,4 +1,5 @@
 #include "server/app.hpp"
+#include "dialog/intent_model.hpp"
 
 #include <boost/json.hpp>
 
@@ -215,6 +216,17 @@ int run(const config& cfg) {
         }
     }
 
+    // Outgoing TLS (the remote intent model): peers verified against the system's CAs.
+    asio::ssl::context client_tls(asio::ssl::context::tls_client);
+    client_tls.set_default_verify_paths();
+    client_tls.set_verify_mode(asio::ssl::verify_peer);
+    SSL_CTX_set_min_proto_version(client_tls.native_handle(), TLS1_2_VERSION);
+    // The intents a remote answer may name: those of the local model, else the keyword file's.
+    std::vector<std::string> remote_intents{"symptom_report", "book_appointment", "reschedule_appointment",
+                                            "cancel_appointment", "prescription_refill", "test_results", "billing",
+                                            "clinic_info", "speak_to_human", "greeting", "goodbye", "other"};
+    if (auto* m = dynamic_cast<const dialog::model_intent_classifier*>(intents.classifier.get())) remote_intents = m->intents();
+
     unsigned n_threads = cfg.io_threads ? cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
     log_sink sink;
     std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -239,6 +251,17 @@ int run(const config& cfg) {
         ps.query_timeout = std::chrono::milliseconds(cfg.postgres.query_timeout_ms);
         s->pg = std::make_unique<pg::pool>(ex, ps, sink, static_cast<std::size_t>(cfg.postgres.pool_size));
         s->store = std::make_unique<pg::conversation_store>(*s->pg);
+        if (!cfg.remote_intent.url.empty()) {
+            integrations::remote_intent::settings rs_;
+            rs_.url = cfg.remote_intent.url;
+            rs_.model = cfg.remote_intent.model;
+            rs_.api_key = cfg.remote_intent.api_key;
+            rs_.timeout = std::chrono::milliseconds(cfg.remote_intent.timeout_ms);
+            rs_.failures_to_open = cfg.remote_intent.failures_to_open;
+            rs_.open_for = std::chrono::seconds(cfg.remote_intent.open_seconds);
+            rs_.intents = remote_intents;
+            s->remote_intent = std::make_unique<integrations::remote_intent::client>(ex, std::move(rs_), &client_tls, sink);
+        }
         services.push_back(std::move(s));
     }
 

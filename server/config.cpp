@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <yaml-cpp/yaml.h>
 
 #include <arpa/inet.h>
@@ -123,6 +125,14 @@ std::vector<key_spec> specs() {
     v.push_back(int_key<unsigned short>("postgres.port", TRIAGE_FIELD(postgres.port), 1, 65535));
     v.push_back(str_key("postgres.dbname", TRIAGE_FIELD(postgres.dbname)));
     v.push_back(str_key("postgres.user", TRIAGE_FIELD(postgres.user)));
+    v.push_back(str_key("remote_intent.url", TRIAGE_FIELD(remote_intent.url)));
+    v.push_back(str_key("remote_intent.model", TRIAGE_FIELD(remote_intent.model)));
+    v.push_back(int_key<int>("remote_intent.timeout_ms", TRIAGE_FIELD(remote_intent.timeout_ms), 50, 10000));
+    v.push_back(int_key<int>("remote_intent.failures_to_open", TRIAGE_FIELD(remote_intent.failures_to_open), 1, 100));
+    v.push_back(int_key<int>("remote_intent.open_seconds", TRIAGE_FIELD(remote_intent.open_seconds), 1, 3600));
+    auto key = str_key("remote_intent.api_key", TRIAGE_FIELD(remote_intent.api_key));
+    key.secret = true;
+    v.push_back(key);
     auto pw = str_key("postgres.password", TRIAGE_FIELD(postgres.password));
     pw.secret = true;
     v.push_back(pw);
@@ -222,6 +232,14 @@ config_result load_config(const std::string& yaml_text, const std::string& file_
     if (!tls && !(c.development() && loopback))
         result.errors.push_back("tls: plain HTTP is allowed only with mode: development on a loopback address; "
                                 "set tls.certificate and tls.private_key");
+    if (!c.remote_intent.url.empty()) {
+        // Patient text (redacted) leaves the process: only over TLS, except to this machine.
+        auto u = boost::urls::parse_uri(c.remote_intent.url);
+        const std::string host = u ? std::string(u->host_address()) : "";
+        const bool local = host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost";
+        if (!u || (u->scheme() != "https" && !(u->scheme() == "http" && local)))
+            result.errors.push_back("remote_intent.url: must be an https:// URL (http:// only on a loopback address)");
+    }
     if (c.master_key_file.empty() && !env("TRIAGE_MASTER_KEY"))
         result.errors.push_back("master_key_file: not set, and TRIAGE_MASTER_KEY is not in the environment");
     if (result.errors.empty()) result.loaded = std::move(c);

@@ -39,6 +39,16 @@ struct config {
         std::size_t max_connections = limits::max_connections;
     } limits;
 
+    // An optional remote intent model (docs/intents.md): off while url is empty.
+    struct {
+        std::string url;                      // https://..., or http:// on a loopback address
+        std::string model = "triage-intents";
+        std::string api_key;                  // TRIAGE_REMOTE_INTENT_API_KEY only
+        int timeout_ms = 800;
+        int failures_to_open = 3;
+        int open_seconds = 30;
+    } remote_intent;
+
     struct {
         std::string address = "127.0.0.1";
         unsigned short port = 6379;

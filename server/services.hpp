@@ -7,6 +7,7 @@
 #include "dialog/intent.hpp"
 #include "integrations/phi/keyring.hpp"
 #include "integrations/postgres/conversation_store.hpp"
+#include "integrations/remote_intent/client.hpp"
 #include "integrations/redis/session_store.hpp"
 #include "server/config.hpp"
 #include "server/intent_source.hpp"
@@ -43,6 +44,7 @@ struct thread_services {
     std::unique_ptr<integrations::redis::session_store> sessions;
     std::unique_ptr<integrations::postgres::pool> pg;
     std::unique_ptr<integrations::postgres::conversation_store> store;
+    std::unique_ptr<integrations::remote_intent::client> remote_intent;  // null when not configured
 };
 
 }  // namespace triage::server

@@ -2,6 +2,8 @@
 
 #include "integrations/errc.hpp"
 #include "server/assess.hpp"
+#include "integrations/remote_intent/client.hpp"
+#include "integrations/remote_intent/redact.hpp"
 #include "server/ids.hpp"
 #include "server/log.hpp"
 #include "server/protocol/limits.hpp"
@@ -11,6 +13,7 @@
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+namespace remote_intent = triage::integrations::remote_intent;
 using boost::system::error_code;
 using triage::integrations::errc;
 namespace pg = triage::integrations::postgres;
@@ -36,6 +39,9 @@ json::object intent_json(const dialog::intent_guess& g, const std::vector<dialog
                         {"explanation", std::move(explanation)},
                         {"model", model}};
 }
+
+// A remote answer carries no probability; it is trusted above the clarifying threshold.
+constexpr double remote_confidence = 0.8;
 
 json::array rules_json(const std::vector<rules::finding>& fs) {
     json::array a;
@@ -311,9 +317,43 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     const auto classifier = shared_.intents.current();
     auto assessed = assess_message(shared_.rules, *classifier, m.text);
     const auto intent_why = classifier->explain(m.text);
+    bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
+                     assessed.triage.evaluation_failed;
+    // 1b. The optional remote model, never for a red flag (the safety instruction must not wait):
+    // it sees the text redacted, its intent counts only if it is one we know, and its urgency can
+    // only raise ours.
+    json::object remote_audit;
+    if (!emergency && local_.remote_intent) {
+        co_await out_.send(protocol::typing_frame_out(true));
+        std::vector<std::string> known;
+        if (auto it = conv_->state.slots.find("callback_phone"); it != conv_->state.slots.end()) known.push_back(it->second);
+        auto redacted = remote_intent::redact_phi(m.text, known);
+        int replaced = 0;
+        for (const auto& [placeholder, n] : redacted.replaced) replaced += n;
+        auto res = co_await local_.remote_intent->async_classify(std::move(redacted.text));
+        remote_audit["outcome"] = remote_intent::to_string(res.what);
+        remote_audit["redactions"] = replaced;
+        if (res.value) {
+            remote_audit["intent"] = res.value->intent;
+            remote_audit["urgency"] = res.value->urgency;
+            if (res.value->intent != assessed.intent.intent) {
+                // The remote answer leads; the local guess stays among the alternatives.
+                dialog::intent_alternative local{assessed.intent.intent, assessed.intent.confidence};
+                assessed.intent.alternatives.insert(assessed.intent.alternatives.begin(), local);
+                assessed.intent.intent = res.value->intent;
+                assessed.intent.confidence = remote_confidence;
+            }
+            if (auto u = rules::urgency_from_string(res.value->urgency); u && *u > assessed.triage.level) {
+                assessed.triage.level = *u;
+                assessed.triage.rationale += (assessed.triage.rationale.empty() ? "" : " ") +
+                                             std::string("Urgency raised by the remote model.");
+                if (*u == rules::urgency::emergency) assessed.triage.escalate = true;
+                emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate;
+            }
+        }
+    }
     const rules::assessment& a = assessed.triage;
     const dialog::intent_guess& intent = assessed.intent;
-    bool emergency = a.level == rules::urgency::emergency || a.escalate || a.evaluation_failed;
     auto now = std::chrono::system_clock::now();
 
     auto run_step = [&](const dialog::conversation_state& from) {
@@ -408,6 +448,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                     {"intent", intent_json(intent, intent_why, classifier->version())},
                                                     {"noted_intent", step.noted_intent},
                                                     {"clarified", step.clarified},
+                                                    {"remote_intent", std::move(remote_audit)},
                                                     {"flow", shared_.flow.id},
                                                     {"flow_version", shared_.flow.version},
                                                     {"state_before", before.current_state},

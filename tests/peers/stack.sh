@@ -46,11 +46,21 @@ start)
   "$build/server/triagectl" gen-master-key >"$dir/master.key"
   chmod 600 "$dir/master.key"
   make_dev_cert "$dir"
-  # Two instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS.
-  for name in a b; do
+  # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
+  node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
+  echo $! >"$dir/llm.pid"
+  wait_until 20 "the scripted LLM to listen" test -s "$dir/llm.port"
+  # Instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS,
+  # "c" plain with the remote intent model (one I/O thread, so its circuit breaker is one).
+  for name in a b c; do
     # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
     packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
-    if [ "$name" = a ]; then tls=""; else tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; packs="$packs, $here/tests/peers/clinic_pack.yaml"; fi
+    tls=""; extra=""; threads=2
+    if [ "$name" = b ]; then tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; packs="$packs, $here/tests/peers/clinic_pack.yaml"; fi
+    if [ "$name" = c ]; then
+      threads=1
+      extra="remote_intent: { url: \"http://127.0.0.1:$(cat "$dir/llm.port")/v1\", model: scripted, timeout_ms: 400, failures_to_open: 2, open_seconds: 600 }"
+    fi
   cat >"$dir/$name.yaml" <<YAML
 mode: development
 listen: { address: 127.0.0.1, port: 0 }
@@ -62,7 +72,8 @@ flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
 intent_model: $here/dialog/intents/model.bin
 rule_packs: [$packs]
-io_threads: 2
+io_threads: $threads
+$extra
 redis: { port: $redis_port, command_timeout_ms: 300 }
 postgres: { port: $pg_port, query_timeout_ms: 1500 }
 log: { level: debug, file: $dir/$name.log }
@@ -73,6 +84,7 @@ YAML
   "$build/server/triagectl" --config "$dir/a.yaml" clinic add other "Other Clinic" >/dev/null
   start_server a
   start_server b
+  start_server c
   base=$(cat "$dir/a.ready")
   cat >"$dir/env" <<ENV
 TRIAGE_TEST_DIR=$dir
@@ -85,12 +97,16 @@ TRIAGE_TEST_TLS_SERVER_LOG=$dir/b.log
 TRIAGE_TEST_TLS_CA=$dir/tls.crt
 TRIAGE_TEST_MASTER_KEY_FILE=$dir/master.key
 TRIAGE_TEST_STACK=$here/tests/peers/stack.sh
+TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
+TRIAGE_TEST_LLM_LOG=$dir/llm.log
 ENV
   echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
   ;;
 stop)
   stop_pid_file "$dir/a.pid"
   stop_pid_file "$dir/b.pid"
+  stop_pid_file "$dir/c.pid"
+  stop_pid_file "$dir/llm.pid"
   redis_stop "$dir/redis"
   pg_stop "$dir/postgres"
   echo "test stack stopped"
