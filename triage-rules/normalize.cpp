@@ -130,8 +130,9 @@ bool fold_non_ascii(UChar32 c, std::size_t b, std::size_t e, builder& out) {
         UChar32 x = decomposed.char32At(i);
         i += U16_LENGTH(x);
         auto type = static_cast<UCharCategory>(u_charType(x));
+        // An apostrophe can also come out of a compatibility decomposition ("ŉ" is "ʼn").
         if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_FORMAT_CHAR ||
-            type == U_CONTROL_CHAR) {
+            type == U_CONTROL_CHAR || is_apostrophe(x)) {
             continue;
         }
         // Spacing marks are kept: in the scripts that have them they are part of the word, and

@@ -59,4 +59,4 @@ export TRIAGE_SOURCE_DIR=$here
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1
 "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=8192 \
-  -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" "$seeds" 2>&1 | tail -25
+  -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" "$seeds" 2>&1 | grep -v '^ *#[0-9]' | tail -25
