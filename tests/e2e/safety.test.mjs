@@ -100,7 +100,14 @@ test('Redis down: red flag still answered, others told not_saved, recovery after
   await waitReady((r) => r.redis === 'ok');
   // Redis restarted empty (no persistence in tests): the open connection still holds the state
   // and writes it back with its next turn, and a new conversation works at once.
-  const same = await c.say('r5', 'yes');
+  // Each I/O thread reconnects on its own schedule and readyz asks one of them, so, like the
+  // widget, resend on not_saved until the message is stored.
+  let same;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    same = await c.say('r5', 'yes');
+    if (same.ack || same.error?.code !== 'not_saved') break;
+    await new Promise((res) => setTimeout(res, 100)); // waiting for an external reconnect, as the widget does
+  }
   assert.ok(same.ack, JSON.stringify(same.frames));
   const keys = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', stack.redisPort, '--scan']).toString();
   assert.ok(keys.trim().length > 0, 'the conversation state is back in Redis');

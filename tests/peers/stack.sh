@@ -49,7 +49,7 @@ start)
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
-  wait_until 20 "the scripted LLM to listen" test -s "$dir/llm.port"
+  wait_until 30 "the scripted LLM to listen" test -s "$dir/llm.port" || { cat "$dir/llm.out" >&2; exit 1; }
   # Instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS,
   # "c" plain with the remote intent model (one I/O thread, so its circuit breaker is one).
   for name in a b c; do
@@ -99,6 +99,8 @@ TRIAGE_TEST_MASTER_KEY_FILE=$dir/master.key
 TRIAGE_TEST_STACK=$here/tests/peers/stack.sh
 TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
 TRIAGE_TEST_LLM_LOG=$dir/llm.log
+TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
+TRIAGE_TEST_SOURCE_DIR=$here
 ENV
   echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
   ;;
