@@ -283,7 +283,8 @@ int model_train(const std::vector<std::string>& args) {
     }
     if (corpus_files.empty() && extra_files.empty()) {
         corpus_files = {"dialog/intents/corpus.jsonl"};
-        extra_files = {"dialog/intents/corpus_more.jsonl", "dialog/intents/corpus_boundaries.jsonl"};
+        extra_files = {"dialog/intents/corpus_more.jsonl", "dialog/intents/corpus_boundaries.jsonl",
+                       "dialog/intents/corpus_es.jsonl"};
     }
     const std::size_t measured_files = corpus_files.size();
     corpus_files.insert(corpus_files.end(), extra_files.begin(), extra_files.end());
