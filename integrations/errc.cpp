@@ -21,6 +21,10 @@ public:
         case errc::not_found: return "not found";
         case errc::decrypt_failed: return "decryption failed";
         case errc::shutting_down: return "shutting down";
+        case errc::http_bad_url: return "bad URL";
+        case errc::http_failed: return "HTTP exchange failed";
+        case errc::token_invalid: return "token invalid";
+        case errc::token_unavailable: return "no access token";
         }
         return "unknown";
     }

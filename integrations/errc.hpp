@@ -17,6 +17,10 @@ enum class errc {
     not_found,
     decrypt_failed,
     shutting_down,
+    http_bad_url,
+    http_failed,        // connection, TLS, deadline or protocol
+    token_invalid,      // a JWT that failed verification
+    token_unavailable,  // no access token could be obtained
 };
 
 const boost::system::error_category& integrations_category() noexcept;

@@ -1,14 +1,8 @@
 #include "integrations/remote_intent/client.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include "integrations/http/client.hpp"
+
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <array>
@@ -16,8 +10,7 @@
 #include <cctype>
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = triage::integrations::http;
 namespace json = boost::json;
 
 namespace triage::integrations::remote_intent {
@@ -52,71 +45,29 @@ struct client::impl {
     settings s;
     asio::ssl::context* tls;
     event_sink& sink;
-    bool https = false;
-    std::string host, port, target;
-    bool url_ok = false;
+    std::string endpoint;  // base URL + /chat/completions
     int failures = 0;
     std::chrono::steady_clock::time_point open_until{};
 
     impl(asio::any_io_executor e, settings st, asio::ssl::context* t, event_sink& k)
         : ex(std::move(e)), s(std::move(st)), tls(t), sink(k) {
-        auto u = boost::urls::parse_uri(s.url);
-        if (!u) return;
-        https = u->scheme() == "https";
-        if (!https && u->scheme() != "http") return;
-        host = std::string(u->host_address());
-        port = u->has_port() ? std::string(u->port()) : (https ? "443" : "80");
-        std::string path(u->encoded_path());
-        while (!path.empty() && path.back() == '/') path.pop_back();
-        target = path + "/chat/completions";
-        url_ok = !host.empty() && (!https || tls != nullptr);
-    }
-
-    template <class Stream>
-    asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const std::string& body) {
-        http::request<http::string_body> req{http::verb::post, target, 11};
-        req.set(http::field::host, host);
-        req.set(http::field::content_type, "application/json");
-        req.set(http::field::user_agent, "triaged");
-        if (!s.api_key.empty()) req.set(http::field::authorization, "Bearer " + s.api_key);
-        req.body() = body;
-        req.prepare_payload();
-        // Named results, not structured bindings: GCC 12 miscompiles bindings of awaited tuples.
-        auto written = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
-        if (std::get<0>(written)) co_return std::nullopt;
-        beast::flat_buffer buf;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(max_response_bytes);
-        auto read = co_await http::async_read(stream, buf, parser, asio::as_tuple(asio::use_awaitable));
-        if (std::get<0>(read) || parser.get().result() != http::status::ok) co_return std::nullopt;
-        co_return parser.get().body();
+        std::string base = s.url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        endpoint = base + "/chat/completions";
     }
 
     asio::awaitable<std::optional<std::string>> post(const std::string& body) {
-        asio::ip::tcp::resolver resolver(ex);
-        auto resolved = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
-        if (std::get<0>(resolved)) co_return std::nullopt;
-        const auto endpoints = std::get<1>(resolved);
-        if (https) {
-            beast::ssl_stream<beast::tcp_stream> stream(ex, *tls);
-            beast::get_lowest_layer(stream).expires_after(s.timeout);
-            if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) co_return std::nullopt;
-            stream.set_verify_callback(asio::ssl::host_name_verification(host));
-            auto connected = co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-            if (std::get<0>(connected)) co_return std::nullopt;
-            auto shaken = co_await stream.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-            if (std::get<0>(shaken)) co_return std::nullopt;
-            auto r = co_await exchange(stream, body);
-            co_return r;
-        }
-        beast::tcp_stream stream(ex);
-        stream.expires_after(s.timeout);
-        auto connected = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-        if (std::get<0>(connected)) co_return std::nullopt;
-        auto r = co_await exchange(stream, body);
-        beast::error_code ignored;
-        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        co_return r;
+        http::request req;
+        req.method = "POST";
+        req.url = endpoint;
+        req.timeout = s.timeout;
+        req.max_response_bytes = max_response_bytes;
+        req.headers.emplace_back("Content-Type", "application/json");
+        if (!s.api_key.empty()) req.headers.emplace_back("Authorization", "Bearer " + s.api_key);
+        req.body = body;
+        auto r = co_await http::async_fetch(ex, tls, std::move(req));
+        if (!r || r->status != 200) co_return std::nullopt;
+        co_return std::move(r->body);
     }
 };
 
@@ -177,13 +128,11 @@ asio::awaitable<result> client::async_classify(std::string redacted_text) {
         d.failures = d.s.failures_to_open - 1;  // half-open: one trial call
     }
     std::optional<std::string> body;
-    if (d.url_ok) {
-        try {
-            std::string request = request_body(d.s, redacted_text);
-            body = co_await d.post(request);
-        } catch (...) {
-            body.reset();
-        }
+    try {
+        std::string request = request_body(d.s, redacted_text);
+        body = co_await d.post(request);
+    } catch (...) {
+        body.reset();
     }
     if (!body) {
         if (++d.failures >= d.s.failures_to_open) {
