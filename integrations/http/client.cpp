@@ -56,7 +56,11 @@ boost::system::result<target> parse(const std::string& url) {
 template <class Stream>
 asio::awaitable<boost::system::result<response>> exchange(Stream& stream, const target& t, const request& req) {
     bhttp::request<bhttp::string_body> r{bhttp::string_to_verb(req.method), t.path, 11};
-    r.set(bhttp::field::host, t.host);
+    // The port belongs in Host unless it is the scheme's default: servers build absolute URLs
+    // (issuers, token audiences, paging links) from it.
+    const bool default_port = t.port == (t.https ? "443" : "80");
+    const std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+    r.set(bhttp::field::host, default_port ? host : host + ":" + t.port);
     r.set(bhttp::field::user_agent, "triaged");
     for (const auto& [k, v] : req.headers) r.set(k, v);
     r.body() = req.body;

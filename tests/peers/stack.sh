@@ -46,6 +46,12 @@ start)
   "$build/server/triagectl" gen-master-key >"$dir/master.key"
   chmod 600 "$dir/master.key"
   make_dev_cert "$dir"
+  # The OpenID provider (tests/peers/oidc), for SMART backend tokens and later staff sign-in.
+  mkdir -p "$dir/oidc"
+  node "$here/tests/peers/oidc/provider.mjs" --dir "$dir/oidc" --redirect-uri http://127.0.0.1/staff/callback \
+    --fhir-audience "http://127.0.0.1/fhir" >"$dir/oidc.out" 2>&1 </dev/null &
+  echo $! >"$dir/oidc.pid"
+  wait_until 30 "the OpenID provider" test -s "$dir/oidc/oidc.json" || { cat "$dir/oidc.out" >&2; exit 1; }
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
@@ -100,6 +106,7 @@ TRIAGE_TEST_STACK=$here/tests/peers/stack.sh
 TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
 TRIAGE_TEST_LLM_LOG=$dir/llm.log
 TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
+TRIAGE_TEST_OIDC_DIR=$dir/oidc
 TRIAGE_TEST_SOURCE_DIR=$here
 ENV
   echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
@@ -109,6 +116,7 @@ stop)
   stop_pid_file "$dir/b.pid"
   stop_pid_file "$dir/c.pid"
   stop_pid_file "$dir/llm.pid"
+  stop_pid_file "$dir/oidc.pid"
   redis_stop "$dir/redis"
   pg_stop "$dir/postgres"
   echo "test stack stopped"
