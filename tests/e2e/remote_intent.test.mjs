@@ -132,3 +132,35 @@ test('after repeated failures the breaker opens and the endpoint is left alone',
   assert.ok(t.bots.length > 0, 'the local model answered instead');
   c.close();
 });
+
+test('SIGHUP reloads the intent model; a model that does not match its card is refused and the old one stays', async () => {
+  const { readFileSync: read, writeFileSync: write } = await import('node:fs');
+  const log = process.env.TRIAGE_TEST_REMOTE_SERVER_LOG;
+  const pid = Number(read(process.env.TRIAGE_TEST_REMOTE_PID_FILE, 'utf8'));
+  const model = process.env.TRIAGE_TEST_REMOTE_MODEL;
+  const count = (what) => read(log, 'utf8').split('\n').filter((l) => l.includes(what)).length;
+  async function signalled(what) {
+    const before = count(what);
+    process.kill(pid, 'SIGHUP');
+    const deadline = Date.now() + 10000;
+    while (count(what) === before) {
+      assert.ok(Date.now() < deadline, `no ${what} in ${log}`);
+      await new Promise((res) => setTimeout(res, 50)); // polling another process's log file
+    }
+  }
+  await signalled('intents.reloaded');
+  const good = read(model);
+  const broken = Buffer.from(good);
+  broken[broken.length - 1] ^= 0xff; // one byte changed: the checksum no longer matches the card
+  write(model, broken);
+  try {
+    await signalled('intents.reload_failed');
+    const { c } = await consented();
+    const t = await c.say('h1', 'I would like to book an appointment please');
+    assert.ok(t.ack, 'the model in force still answers');
+    c.close();
+  } finally {
+    write(model, good);
+  }
+  await signalled('intents.reloaded');
+});

@@ -61,11 +61,15 @@ start)
   for name in a b c; do
     # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
     packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
-    tls=""; extra=""; threads=2
+    tls=""; extra=""; threads=2; model_line=""
     if [ "$name" = b ]; then tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; packs="$packs, $here/tests/peers/clinic_pack.yaml"; fi
     if [ "$name" = c ]; then
       threads=1
+      # Its own copy of the intent model, so the reload test can break and restore it.
+      mkdir -p "$dir/model"
+      cp "$here/dialog/intents/model.bin" "$here/dialog/intents/model.card.json" "$dir/model/"
       extra="remote_intent: { url: \"http://127.0.0.1:$(cat "$dir/llm.port")/v1\", model: scripted, timeout_ms: 400, failures_to_open: 2, open_seconds: 600 }"
+      model_line="intent_model: $dir/model/model.bin"
     fi
   cat >"$dir/$name.yaml" <<YAML
 mode: development
@@ -76,7 +80,7 @@ ready_file: $dir/$name.ready
 web_root: $here/web
 flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
-intent_model: $here/dialog/intents/model.bin
+${model_line:-intent_model: $here/dialog/intents/model.bin}
 rule_packs: [$packs]
 io_threads: $threads
 $extra
@@ -107,6 +111,9 @@ TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
 TRIAGE_TEST_LLM_LOG=$dir/llm.log
 TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
 TRIAGE_TEST_OIDC_DIR=$dir/oidc
+TRIAGE_TEST_REMOTE_SERVER_LOG=$dir/c.log
+TRIAGE_TEST_REMOTE_PID_FILE=$dir/c.pid
+TRIAGE_TEST_REMOTE_MODEL=$dir/model/model.bin
 TRIAGE_TEST_SOURCE_DIR=$here
 ENV
   echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
