@@ -52,6 +52,10 @@ start)
     --fhir-audience "http://127.0.0.1/fhir" >"$dir/oidc.out" 2>&1 </dev/null &
   echo $! >"$dir/oidc.pid"
   wait_until 30 "the OpenID provider" test -s "$dir/oidc/oidc.json" || { cat "$dir/oidc.out" >&2; exit 1; }
+  # A FHIR R4 scheduling server (tests/peers/fhir), with the IHE operations.
+  node "$here/tests/peers/fhir/server.mjs" --port-file "$dir/fhir.port" >"$dir/fhir.out" 2>&1 </dev/null &
+  echo $! >"$dir/fhir.pid"
+  wait_until 30 "the FHIR server" test -s "$dir/fhir.port" || { cat "$dir/fhir.out" >&2; exit 1; }
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
@@ -111,6 +115,7 @@ TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
 TRIAGE_TEST_LLM_LOG=$dir/llm.log
 TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
 TRIAGE_TEST_OIDC_DIR=$dir/oidc
+TRIAGE_TEST_FHIR_BASE=http://127.0.0.1:$(cat "$dir/fhir.port")/fhir
 TRIAGE_TEST_REMOTE_SERVER_LOG=$dir/c.log
 TRIAGE_TEST_REMOTE_PID_FILE=$dir/c.pid
 TRIAGE_TEST_REMOTE_MODEL=$dir/model/model.bin
@@ -124,6 +129,7 @@ stop)
   stop_pid_file "$dir/c.pid"
   stop_pid_file "$dir/llm.pid"
   stop_pid_file "$dir/oidc.pid"
+  stop_pid_file "$dir/fhir.pid"
   redis_stop "$dir/redis"
   pg_stop "$dir/postgres"
   echo "test stack stopped"
