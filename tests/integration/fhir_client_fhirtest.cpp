@@ -1,5 +1,6 @@
 // The FHIR client against the real FHIR R4 test server (tests/peers/fhir, Medplum's router with
 // validation, paging and failure hooks), started by tests/peers/stack.sh.
+#include "integrations/fhir/capabilities.hpp"
 #include "integrations/fhir/client.hpp"
 #include "integrations/http/client.hpp"
 #include "test_env.hpp"
@@ -65,8 +66,11 @@ TEST_F(fhir_client, reads_the_capability_statement) {
     auto r = run(c.async_capabilities());
     ASSERT_TRUE(r) << r.error.summary;
     EXPECT_EQ(r.value->resource.at("resourceType").as_string(), "CapabilityStatement");
-    // The IHE scheduling operations are declared (name "book", with the IHE definition).
-    EXPECT_NE(json::serialize(r.value->resource).find("appointment-book"), std::string::npos);
+    // The IHE scheduling operations are declared, so the adapter would use them.
+    auto caps = fhir::read_capabilities(r.value->resource);
+    EXPECT_TRUE(caps.ihe_find && caps.ihe_hold && caps.ihe_book);
+    EXPECT_TRUE(caps.slot_search && caps.transactions && caps.versioned_update && caps.conditional_create);
+    EXPECT_EQ(fhir::choose_strategy(caps), fhir::booking_strategy::ihe_operations);
 }
 
 TEST_F(fhir_client, a_search_follows_next_links_to_the_end) {
