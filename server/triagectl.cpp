@@ -283,7 +283,8 @@ int model_train(const std::vector<std::string>& args) {
     }
     if (corpus_files.empty() && extra_files.empty()) {
         corpus_files = {"dialog/intents/corpus.jsonl", "dialog/intents/corpus_hand2.jsonl",
-                        "dialog/intents/corpus_hand3.jsonl", "dialog/intents/corpus_hand4.jsonl"};
+                        "dialog/intents/corpus_hand3.jsonl", "dialog/intents/corpus_hand4.jsonl",
+                        "dialog/intents/corpus_hand5.jsonl"};
         extra_files = {"dialog/intents/corpus_more.jsonl", "dialog/intents/corpus_boundaries.jsonl",
                        "dialog/intents/corpus_es.jsonl"};
     }

@@ -32,12 +32,13 @@ test('training is deterministic, the card is true to the file, and held-out accu
     'test_results', 'billing', 'clinic_info', 'speak_to_human', 'symptom_report', 'greeting', 'goodbye', 'other']) {
     assert.ok(a.card.cross_validation.metrics.per_intent[intent], `per-intent metrics for ${intent}`);
   }
-  // Front-desk intents on examples the model never saw, per language. The goal is 95%; this floor
+  // Front-desk intents on examples the model never saw, per language. Cross-validation reaches 95%
+  // (the card); on this smaller held-out split it is 94.9-96.4%, and this floor
   // guards against regressions while the corpus grows (docs/intents.md has the current figures).
   const held = a.card.holdout.metrics.admin_accuracy_by_language;
   for (const lang of ['en', 'es']) {
     assert.ok(held[lang].total > 100, `${lang}: ${held[lang].total} held-out front-desk examples`);
-    assert.ok(held[lang].accuracy >= 0.90, `${lang}: held-out front-desk accuracy ${(100 * held[lang].accuracy).toFixed(1)}%`);
+    assert.ok(held[lang].accuracy >= 0.93, `${lang}: held-out front-desk accuracy ${(100 * held[lang].accuracy).toFixed(1)}%`);
   }
   assert.match(a.out, /held out \(20%, never trained on\)/);
 });
