@@ -141,12 +141,15 @@ asio::awaitable<outcome<reply>> client::async_request(std::string method, std::s
 }
 
 asio::awaitable<outcome<reply>> client::async_capabilities() {
-    auto r = co_await async_request("GET", "metadata", {}, {}, true);
+    // Named arguments, not braced temporaries: GCC 12 destroys those twice inside co_await.
+    std::vector<std::pair<std::string, std::string>> none;
+    auto r = co_await async_request("GET", "metadata", std::string(), none, true);
     co_return r;
 }
 
 asio::awaitable<outcome<reply>> client::async_read(std::string type, std::string id) {
-    auto r = co_await async_request("GET", type + "/" + id, {}, {}, true);
+    std::vector<std::pair<std::string, std::string>> none;
+    auto r = co_await async_request("GET", type + "/" + id, std::string(), none, true);
     co_return r;
 }
 
@@ -160,7 +163,8 @@ asio::awaitable<outcome<std::vector<json::value>>> client::async_search(std::str
             out.error = {failure_kind::bad_response, 0, {}, "FHIR search " + type + ": more than " + std::to_string(s_.max_pages) + " pages"};
             co_return out;
         }
-        auto r = co_await async_request("GET", next, {}, {}, true);
+        std::vector<std::pair<std::string, std::string>> none;
+        auto r = co_await async_request("GET", next, std::string(), none, true);
         if (!r) {
             out.value.reset();
             out.error = r.error;
