@@ -178,13 +178,9 @@ std::string card_path(const std::string& model_path, std::string_view extension)
 std::string sha256_hex(std::string_view bytes) {
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : h) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
+    char hex[sizeof h * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return hex;
 }
 
 bool is_admin_intent(std::string_view intent) {

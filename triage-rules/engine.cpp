@@ -152,7 +152,7 @@ struct engine::impl {
     std::vector<applied_override> overrides;
 
     // Dictionary words one typo away from the vocabulary: only these matter, so only these are kept.
-    std::unordered_set<std::string> lookalikes;
+    std::unordered_set<std::string, detail::text_hash, std::equal_to<>> lookalikes;
 
     impl(std::vector<rule_pack>& packs, const std::vector<std::string>& dictionary)
         : negation(negation_cues(packs), table), context(packs, table) {
@@ -285,7 +285,7 @@ struct engine::impl {
             index.match_tolerant_at(words, near, i, [&](std::uint32_t id, std::size_t n, std::size_t typos) {
                 ++hits_seen;
                 const auto& info = patterns[id];
-                if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.count(std::string(words.text[i])) != 0))) return;
+                if (typos > 0 && (!info.typo_ok || (n == 1 && lookalikes.find(words.text[i]) != lookalikes.end()))) return;
                 if (!detail::negation_scope::same_sentence(clauses, i, i + n - 1)) return;
                 hit h{i, n, info.negatable && detail::negation_scope::negated(clauses, i), info.negatable, ctx[i], typos,
                       info.joined};

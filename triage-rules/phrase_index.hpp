@@ -22,6 +22,12 @@ inline constexpr std::size_t prefix_key_length = 3;
 
 std::vector<std::string_view> split_words(std::string_view normalized);
 
+// For string-keyed maps and sets looked up by string_view without building a string.
+struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 // A message word matches a phrase word if it is equal or, where allowed, the phrase word plus a
 // plain "s" or "es" ("pains" for "pain", "seizures" for "seizure"). Phrase words shorter than
 // three letters never take a suffix, so "no" does not match "nos". A phrase word ending in '*'
@@ -41,11 +47,7 @@ public:
     }
 
 private:
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> ids_;
+    std::unordered_map<std::string, std::uint32_t, text_hash, std::equal_to<>> ids_;
 };
 
 // A message's words with their ids, looked up once for every index.

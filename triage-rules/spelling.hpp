@@ -43,10 +43,6 @@ public:
     void near(const message_words& words, std::size_t i, std::vector<std::uint32_t>& out) const;
 
 private:
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     static constexpr std::size_t filter_bits = std::size_t{1} << 18;
     bool maybe_key(std::string_view key) const noexcept;
     void compute_near(std::string_view word, std::vector<std::uint32_t>& out) const;
@@ -54,8 +50,8 @@ private:
     word_table* table_;
     std::vector<std::string> words_;
     std::vector<std::uint32_t> word_ids_;
-    std::unordered_map<std::string, std::vector<std::size_t>, hash, std::equal_to<>> by_key_;
-    std::unordered_map<std::string, std::size_t, hash, std::equal_to<>> index_of_;
+    std::unordered_map<std::string, std::vector<std::size_t>, text_hash, std::equal_to<>> by_key_;
+    std::unordered_map<std::string, std::size_t, text_hash, std::equal_to<>> index_of_;
     std::vector<std::uint64_t> filter_ = std::vector<std::uint64_t>(filter_bits / 64, 0);
     std::vector<std::vector<std::uint32_t>> near_known_;  // by word id
     bool finalized_ = false;

@@ -7,6 +7,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 namespace json = boost::json;
 namespace asio = boost::asio;
@@ -20,13 +21,9 @@ std::string form_value(std::string_view v) { return boost::urls::encode(v, boost
 std::string random_id() {
     unsigned char bytes[16];
     if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : bytes) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
+    char hex[sizeof bytes * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+    return hex;
 }
 
 }  // namespace

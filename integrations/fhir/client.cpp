@@ -27,6 +27,19 @@ const char* to_string(failure_kind k) noexcept {
     return "unavailable";
 }
 
+std::vector<const json::value*> bundle_resources(const json::value& bundle) {
+    std::vector<const json::value*> out;
+    const json::object* b = bundle.if_object();
+    const json::value* entries = b ? b->if_contains("entry") : nullptr;
+    if (!entries || !entries->is_array()) return out;
+    for (const auto& e : entries->as_array()) {
+        const json::object* eo = e.if_object();
+        const json::value* res = eo ? eo->if_contains("resource") : nullptr;
+        if (res) out.push_back(res);
+    }
+    return out;
+}
+
 std::string outcome_codes(const json::value& v) {
     const json::object* o = v.if_object();
     if (!o) return {};
@@ -52,13 +65,12 @@ std::string outcome_codes(const json::value& v) {
 
 client::client(asio::any_io_executor ex, asio::ssl::context* tls, settings s, event_sink& sink,
                auth::backend_token_source* smart)
-    : ex_(std::move(ex)), tls_(tls), s_(std::move(s)), sink_(sink), smart_(smart) {
+    : ex_(std::move(ex)), tls_(tls), s_(std::move(s)), sink_(sink), smart_(smart),
+      breaker_(s_.failures_to_open, s_.open_for) {
     while (!s_.base_url.empty() && s_.base_url.back() == '/') s_.base_url.pop_back();
 }
 
-bool client::breaker_open() const noexcept {
-    return failures_ >= s_.failures_to_open && std::chrono::steady_clock::now() < open_until_;
-}
+bool client::breaker_open() const noexcept { return !breaker_.allow(); }
 
 asio::awaitable<outcome<reply>> client::async_request(std::string method, std::string path, std::string body,
                                                       std::vector<std::pair<std::string, std::string>> headers,
@@ -111,7 +123,7 @@ asio::awaitable<outcome<reply>> client::async_request(std::string method, std::s
             } else if (r->status >= 200 && r->status < 300) {
                 result.value = reply{r->status, std::move(v), r->header("ETag"), r->header("Location")};
                 result.error = {};
-                failures_ = 0;
+                breaker_.succeeded();
                 co_return result;
             } else {
                 const std::string codes = outcome_codes(v);
@@ -119,7 +131,7 @@ asio::awaitable<outcome<reply>> client::async_request(std::string method, std::s
                                 what + ": HTTP " + std::to_string(r->status) + (codes.empty() ? "" : " (" + codes + ")")};
                 // 4xx is an answer about the request, not about the EHR's health.
                 if (r->status < 500 && r->status != 429) {
-                    failures_ = 0;
+                    breaker_.succeeded();
                     co_return result;
                 }
                 retry = true;
@@ -131,8 +143,7 @@ asio::awaitable<outcome<reply>> client::async_request(std::string method, std::s
         asio::steady_timer t(ex_, delay);
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (++failures_ >= s_.failures_to_open) {
-        open_until_ = std::chrono::steady_clock::now() + s_.open_for;
+    if (breaker_.failed()) {
         sink_.report("fhir.breaker_open");
     } else {
         sink_.report("fhir.request_failed");

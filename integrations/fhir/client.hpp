@@ -9,6 +9,7 @@
 //   - authorization by a SMART Backend Services token (renewed once on a 401) or a static token.
 
 #include "integrations/auth/smart_backend.hpp"
+#include "integrations/circuit_breaker.hpp"
 #include "integrations/event_sink.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -89,9 +90,11 @@ private:
     settings s_;
     event_sink& sink_;
     auth::backend_token_source* smart_;
-    int failures_ = 0;
-    std::chrono::steady_clock::time_point open_until_{};
+    circuit_breaker breaker_;
 };
+
+// The resources in a Bundle's entries, in order (none if `bundle` is not one).
+std::vector<const boost::json::value*> bundle_resources(const boost::json::value& bundle);
 
 // Issue codes of an OperationOutcome ("conflict,invalid"), empty if `v` is not one.
 std::string outcome_codes(const boost::json::value& v);

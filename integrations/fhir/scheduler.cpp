@@ -79,12 +79,9 @@ asio::awaitable<outcome<std::vector<slot_option>>> scheduler::async_find(find_re
             co_return out;
         }
         out.value.emplace();
-        if (const json::value* entries = res.value->resource.as_object().if_contains("entry"); entries && entries->is_array()) {
-            for (const auto& e : entries->as_array()) {
-                const json::value* a = e.as_object().if_contains("resource");
-                if (!a || static_cast<int>(out.value->size()) >= r.count) continue;
-                out.value->push_back(slot_option{first_slot(*a), str(*a, "start"), str(*a, "end"), {}, *a});
-            }
+        for (const json::value* a : bundle_resources(res.value->resource)) {
+            if (static_cast<int>(out.value->size()) >= r.count) break;
+            out.value->push_back(slot_option{first_slot(*a), str(*a, "start"), str(*a, "end"), {}, *a});
         }
         co_return out;
     }
@@ -98,14 +95,11 @@ asio::awaitable<outcome<std::vector<slot_option>>> scheduler::async_find(find_re
         co_return out;
     }
     out.value.emplace();
-    if (const json::value* entries = res.value->resource.as_object().if_contains("entry"); entries && entries->is_array()) {
-        for (const auto& e : entries->as_array()) {
-            const json::value* s = e.as_object().if_contains("resource");
-            if (!s) continue;
-            std::string version;
-            if (const json::value* meta = s->as_object().if_contains("meta"); meta && meta->is_object()) version = str(*meta, "versionId");
-            out.value->push_back(slot_option{str(*s, "id"), str(*s, "start"), str(*s, "end"), version, nullptr});
-        }
+    for (const json::value* s : bundle_resources(res.value->resource)) {
+        const json::object* o = s->if_object();
+        const json::value* meta = o ? o->if_contains("meta") : nullptr;
+        const std::string version = meta ? str(*meta, "versionId") : std::string();
+        out.value->push_back(slot_option{str(*s, "id"), str(*s, "start"), str(*s, "end"), version, nullptr});
     }
     co_return out;
 }
@@ -134,15 +128,11 @@ asio::awaitable<outcome<booked>> scheduler::async_existing(std::string request_i
         out.error = found.error;
         co_return out;
     }
-    const json::value* entries = found.value->resource.as_object().if_contains("entry");
-    if (entries && entries->is_array()) {
-        for (const auto& e : entries->as_array()) {
-            const json::value* a = e.as_object().if_contains("resource");
-            if (a && str(*a, "status") == "booked") {
-                out.value = from_appointment(*a);
-                out.value->already = true;
-                co_return out;
-            }
+    for (const json::value* a : bundle_resources(found.value->resource)) {
+        if (str(*a, "status") == "booked") {
+            out.value = from_appointment(*a);
+            out.value->already = true;
+            co_return out;
         }
     }
     co_return out;  // neither a value nor an error: not booked yet
@@ -167,7 +157,6 @@ asio::awaitable<outcome<booked>> scheduler::async_book(slot_option o, std::strin
         co_return out;
     }
     if (strategy_ == booking_strategy::transaction_bundle) {
-        json::object slot_update{{"resourceType", "Slot"}, {"id", o.slot_id}};
         // Read the slot as it is, to send it back busy under If-Match of the version we offered.
         auto slot = co_await c_.async_read("Slot", o.slot_id);
         if (!slot) {

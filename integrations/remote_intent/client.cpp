@@ -1,12 +1,12 @@
 #include "integrations/remote_intent/client.hpp"
 
+#include "integrations/circuit_breaker.hpp"
 #include "integrations/http/client.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
-#include <tuple>
 #include <cctype>
 
 namespace asio = boost::asio;
@@ -46,11 +46,10 @@ struct client::impl {
     asio::ssl::context* tls;
     event_sink& sink;
     std::string endpoint;  // base URL + /chat/completions
-    int failures = 0;
-    std::chrono::steady_clock::time_point open_until{};
+    circuit_breaker breaker;
 
     impl(asio::any_io_executor e, settings st, asio::ssl::context* t, event_sink& k)
-        : ex(std::move(e)), s(std::move(st)), tls(t), sink(k) {
+        : ex(std::move(e)), s(std::move(st)), tls(t), sink(k), breaker(s.failures_to_open, s.open_for) {
         std::string base = s.url;
         while (!base.empty() && base.back() == '/') base.pop_back();
         endpoint = base + "/chat/completions";
@@ -122,11 +121,7 @@ std::optional<answer> client::parse_response(const settings& s, std::string_view
 
 asio::awaitable<result> client::async_classify(std::string redacted_text) {
     auto& d = *impl_;
-    const auto now = std::chrono::steady_clock::now();
-    if (d.failures >= d.s.failures_to_open) {
-        if (now < d.open_until) co_return result{outcome::breaker_open, std::nullopt};
-        d.failures = d.s.failures_to_open - 1;  // half-open: one trial call
-    }
+    if (!d.breaker.allow()) co_return result{outcome::breaker_open, std::nullopt};
     std::optional<std::string> body;
     try {
         std::string request = request_body(d.s, redacted_text);
@@ -135,15 +130,14 @@ asio::awaitable<result> client::async_classify(std::string redacted_text) {
         body.reset();
     }
     if (!body) {
-        if (++d.failures >= d.s.failures_to_open) {
-            d.open_until = std::chrono::steady_clock::now() + d.s.open_for;
+        if (d.breaker.failed()) {
             d.sink.report("remote_intent.breaker_open");
         } else {
             d.sink.report("remote_intent.failed");
         }
         co_return result{outcome::failed, std::nullopt};
     }
-    d.failures = 0;
+    d.breaker.succeeded();
     auto a = parse_response(d.s, *body);
     if (!a) {
         d.sink.report("remote_intent.ignored");

@@ -316,15 +316,16 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
     const auto classifier = shared_.intents.current();
     auto assessed = assess_message(shared_.rules, *classifier, m.text);
-    const auto intent_why = classifier->explain(m.text);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
     // 1b. The optional remote model, never for a red flag (the safety instruction must not wait):
     // it sees the text redacted, its intent counts only if it is one we know, and its urgency can
     // only raise ours.
     json::object remote_audit;
+    bool typing = false;
     if (!emergency && local_.remote_intent) {
         co_await out_.send(protocol::typing_frame_out(true));
+        typing = true;
         std::vector<std::string> known;
         if (auto it = conv_->state.slots.find("callback_phone"); it != conv_->state.slots.end()) known.push_back(it->second);
         auto redacted = remote_intent::redact_phi(m.text, known);
@@ -373,9 +374,12 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                       {"conversation", log::safe_id(conv_->id)},
                                       {"urgency", log::field_value::code(rules::to_string(a.level))},
                                       {"rules", static_cast<std::uint64_t>(a.findings.size())}});
-    } else {
+    } else if (!typing) {
         co_await out_.send(protocol::typing_frame_out(true));
     }
+    // For staff and the audit trail only, so after the safety instruction: one classification
+    // per word of the message (leave-one-word-out).
+    const auto intent_why = classifier->explain(m.text);
 
     // 3. Take the freshest state: another instance may have moved the conversation on.
     auto loaded = co_await local_.sessions->async_load(conv_->id);

@@ -3,6 +3,7 @@
 #include "integrations/fhir/capabilities.hpp"
 #include "integrations/fhir/client.hpp"
 #include "integrations/http/client.hpp"
+#include "outgoing_support.hpp"
 #include "test_env.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,19 +34,13 @@ protected:
 
     template <class T>
     T run(asio::awaitable<T> a) {
-        auto f = asio::co_spawn(ctx_, std::move(a), asio::use_future);
-        ctx_.restart();
-        ctx_.run();
-        return f.get();
+        return triage::test::run_to_completion(ctx_, std::move(a));
     }
     // The server's test hooks live beside /fhir, under /__test.
     std::string hook(const std::string& what, const std::string& method = "POST") {
-        http::request req;
-        req.method = method;
-        req.url = base_.substr(0, base_.rfind("/fhir")) + "/__test/" + what;
-        auto r = run(http::async_fetch(ctx_.get_executor(), nullptr, req));
-        EXPECT_TRUE(r && r->status < 300) << what;
-        return r ? r->body : "";
+        auto body = triage::test::fhir_hook(ctx_, base_, what, method);
+        EXPECT_TRUE(body) << what;
+        return body.value_or("");
     }
     std::size_t requests_seen() {
         auto v = json::parse(hook("requests", "GET"));

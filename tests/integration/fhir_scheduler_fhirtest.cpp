@@ -2,6 +2,7 @@
 // racing for one slot: exactly one appointment per slot, every time.
 #include "integrations/fhir/scheduler.hpp"
 #include "integrations/http/client.hpp"
+#include "outgoing_support.hpp"
 #include "test_env.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -39,18 +40,9 @@ protected:
     void TearDown() override { hook("reset"); }
     template <class T>
     T run(asio::awaitable<T> a) {
-        auto f = asio::co_spawn(ctx_, std::move(a), asio::use_future);
-        ctx_.restart();
-        ctx_.run();
-        return f.get();
+        return triage::test::run_to_completion(ctx_, std::move(a));
     }
-    void hook(const std::string& what) {
-        http::request req;
-        req.method = "POST";
-        req.url = base_.substr(0, base_.rfind("/fhir")) + "/__test/" + what;
-        auto r = run(http::async_fetch(ctx_.get_executor(), nullptr, req));
-        ASSERT_TRUE(r && r->status < 300);
-    }
+    void hook(const std::string& what) { ASSERT_TRUE(triage::test::fhir_hook(ctx_, base_, what)) << what; }
     fhir::find_request week() {
         fhir::find_request f;
         f.start = utc_day(1);

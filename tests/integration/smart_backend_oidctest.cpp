@@ -5,6 +5,7 @@
 #include "integrations/auth/smart_backend.hpp"
 #include "integrations/errc.hpp"
 #include "integrations/http/client.hpp"
+#include "outgoing_support.hpp"
 #include "test_env.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,8 +14,6 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -22,12 +21,7 @@ using namespace triage::integrations;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using triage::test::read_file;
 
 class smart_backend : public ::testing::Test {
 protected:
@@ -38,10 +32,7 @@ protected:
     }
     template <class T>
     T run(asio::awaitable<T> a) {
-        auto f = asio::co_spawn(ctx_, std::move(a), asio::use_future);
-        ctx_.restart();
-        ctx_.run();
-        return f.get();
+        return triage::test::run_to_completion(ctx_, std::move(a));
     }
     std::string str(const json::object& o, std::string_view key) { return std::string(o.at(key).as_string()); }
     const json::object& client(std::string_view id) { return oidc_.at("clients").as_object().at(id).as_object(); }
