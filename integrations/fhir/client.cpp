@@ -164,11 +164,13 @@ asio::awaitable<outcome<reply>> client::async_read(std::string type, std::string
     co_return r;
 }
 
-asio::awaitable<outcome<std::vector<json::value>>> client::async_search(std::string type, std::string query) {
+asio::awaitable<outcome<std::vector<json::value>>> client::async_search(
+    std::string type, std::string query, std::function<bool(const std::vector<json::value>&)> enough) {
     outcome<std::vector<json::value>> out;
     out.value.emplace();
     std::string next = type + (query.empty() ? "" : "?" + query);
     for (std::size_t page = 0; !next.empty(); ++page) {
+        if (enough && (page == s_.max_pages || enough(*out.value))) break;
         if (page == s_.max_pages) {
             out.value.reset();
             out.error = {failure_kind::bad_response, 0, {}, "FHIR search " + type + ": more than " + std::to_string(s_.max_pages) + " pages"};

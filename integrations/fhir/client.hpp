@@ -17,6 +17,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,7 +77,11 @@ public:
     // GET [base]/Type/id
     boost::asio::awaitable<outcome<reply>> async_read(std::string type, std::string id);
     // GET [base]/Type?query, following `next` links; the resources of every page, in order.
-    boost::asio::awaitable<outcome<std::vector<boost::json::value>>> async_search(std::string type, std::string query);
+    // With `enough`, paging stops as soon as it says the resources so far suffice, and reaching
+    // max_pages returns what was found instead of failing.
+    boost::asio::awaitable<outcome<std::vector<boost::json::value>>> async_search(
+        std::string type, std::string query,
+        std::function<bool(const std::vector<boost::json::value>&)> enough = {});
     // Any request. `idempotent` allows retries (GET always is; a conditional create is).
     boost::asio::awaitable<outcome<reply>> async_request(std::string method, std::string path, std::string body,
                                                           std::vector<std::pair<std::string, std::string>> headers,

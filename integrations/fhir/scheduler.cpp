@@ -1,6 +1,7 @@
 #include "integrations/fhir/scheduler.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -29,6 +30,25 @@ std::string first_slot(const json::value& appt) {
 }
 
 std::vector<std::pair<std::string, std::string>> no_headers() { return {}; }
+
+// The options that pass the request's filter, at most `count` of them.
+std::vector<slot_option> select(std::vector<slot_option> all, const find_request& r) {
+    std::vector<slot_option> out;
+    for (auto& o : all) {
+        if (static_cast<int>(out.size()) >= r.count) break;
+        if (r.keep && !r.keep(o)) continue;
+        if (r.distinct_times && std::any_of(out.begin(), out.end(), [&](const slot_option& x) { return x.start == o.start; })) continue;
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+slot_option from_slot(const json::value& s) {
+    const json::object* o = s.if_object();
+    const json::value* meta = o ? o->if_contains("meta") : nullptr;
+    const std::string version = meta ? str(*meta, "versionId") : std::string();
+    return slot_option{str(s, "id"), str(s, "start"), str(s, "end"), version, nullptr};
+}
 
 booked from_appointment(const json::value& a) {
     return booked{str(a, "id"), str(a, "status"), str(a, "start"), first_slot(a), false};
@@ -65,9 +85,11 @@ asio::awaitable<outcome<std::vector<slot_option>>> scheduler::async_find(find_re
         co_return out;
     }
     if (strategy_ == booking_strategy::ihe_operations) {
+        // $find has no paging: ask for more when some will be filtered out.
+        const int wanted = r.keep || r.distinct_times ? std::max(r.count, 100) : r.count;
         json::array params{json::object{{"name", "start"}, {"valueDateTime", r.start}},
                            json::object{{"name", "end"}, {"valueDateTime", r.end}},
-                           json::object{{"name", "_count"}, {"valueInteger", r.count}}};
+                           json::object{{"name", "_count"}, {"valueInteger", wanted}}};
         if (!r.service_code.empty()) {
             params.push_back(json::object{{"name", "service-type"},
                                           {"valueCoding", json::object{{"system", r.service_system}, {"code", r.service_code}}}});
@@ -78,29 +100,30 @@ asio::awaitable<outcome<std::vector<slot_option>>> scheduler::async_find(find_re
             out.error = res.error;
             co_return out;
         }
-        out.value.emplace();
-        for (const json::value* a : bundle_resources(res.value->resource)) {
-            if (static_cast<int>(out.value->size()) >= r.count) break;
-            out.value->push_back(slot_option{first_slot(*a), str(*a, "start"), str(*a, "end"), {}, *a});
-        }
+        std::vector<slot_option> all;
+        for (const json::value* a : bundle_resources(res.value->resource))
+            all.push_back(slot_option{first_slot(*a), str(*a, "start"), str(*a, "end"), {}, *a});
+        out.value = select(std::move(all), r);
         co_return out;
     }
     std::string query = "status=free&start=ge" + q(r.start) + "&start=lt" + q(r.end) + "&_sort=start&_count=" +
-                        std::to_string(r.count);
+                        std::to_string(r.page_size);
     if (!r.service_code.empty()) query += "&service-type=" + q(r.service_system + "|" + r.service_code);
-    // Only the first page: a patient is offered a few slots, not all of them.
-    auto res = co_await c_.async_request("GET", "Slot?" + query, std::string(), no_headers(), true);
+    // Pages are read only until enough options pass the filter: a patient is offered a few
+    // times, not the whole calendar.
+    auto enough = [&r](const std::vector<json::value>& so_far) {
+        std::vector<slot_option> all;
+        for (const auto& s : so_far) all.push_back(from_slot(s));
+        return static_cast<int>(select(std::move(all), r).size()) >= r.count;
+    };
+    auto res = co_await c_.async_search("Slot", std::move(query), enough);
     if (!res) {
         out.error = res.error;
         co_return out;
     }
-    out.value.emplace();
-    for (const json::value* s : bundle_resources(res.value->resource)) {
-        const json::object* o = s->if_object();
-        const json::value* meta = o ? o->if_contains("meta") : nullptr;
-        const std::string version = meta ? str(*meta, "versionId") : std::string();
-        out.value->push_back(slot_option{str(*s, "id"), str(*s, "start"), str(*s, "end"), version, nullptr});
-    }
+    std::vector<slot_option> all;
+    for (const auto& s : *res.value) all.push_back(from_slot(s));
+    out.value = select(std::move(all), r);
     co_return out;
 }
 

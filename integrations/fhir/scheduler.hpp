@@ -17,6 +17,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,12 @@ struct find_request {
     std::string end;
     std::string service_system;
     std::string service_code;  // empty: any service
-    int count = 5;
+    int count = 5;             // options wanted
+    // Only options this accepts count (the patient's time of day, say); empty: all.
+    std::function<bool(const slot_option&)> keep;
+    // One option per start time: two practitioners free at 9:00 are one choice for a patient.
+    bool distinct_times = false;
+    int page_size = 20;        // Slot search `_count`; further pages are read until `count` are kept
 };
 
 // runs on: the client's I/O thread.
