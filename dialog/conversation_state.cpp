@@ -15,6 +15,8 @@ namespace json = boost::json;
 json::value to_json(const conversation_state& s) {
     json::object slots;
     for (const auto& [k, v] : s.slots) slots[k] = v;
+    json::array offers;
+    for (const auto& o : s.offers) offers.push_back(json::object{{"value", o.value}, {"label", o.label}, {"data", o.data}});
     return json::object{
         {"flow_id", s.flow_id},
         {"flow_version", s.flow_version},
@@ -26,6 +28,7 @@ json::value to_json(const conversation_state& s) {
         {"ended", s.ended},
         {"highest_urgency", rules::to_string(s.highest_urgency)},
         {"next_seq", s.next_seq},
+        {"offers", std::move(offers)},
     };
 }
 
@@ -75,9 +78,9 @@ void read_count(const json::object& o, std::string_view name, int& out, boost::s
 boost::system::result<conversation_state> conversation_state_from_json(const json::value& v) {
     const json::object* o = v.if_object();
     if (!o) return make(json_error::not_object);
-    static constexpr std::array<std::string_view, 10> known = {
+    static constexpr std::array<std::string_view, 11> known = {
         "flow_id", "flow_version", "current_state", "lang", "slots",
-        "retries", "turns", "ended", "highest_urgency", "next_seq"};
+        "retries", "turns", "ended", "highest_urgency", "next_seq", "offers"};
     for (const auto& kv : *o)
         if (std::find(known.begin(), known.end(), kv.key()) == known.end()) return make(json_error::unknown_name);
 
@@ -117,6 +120,20 @@ boost::system::result<conversation_state> conversation_state_from_json(const jso
         auto n = unsigned_of(*seq);
         if (n && *n >= 1) s.next_seq = *n;
         else if (!ec) ec = make(seq->is_number() ? json_error::not_exact : json_error::not_number);
+    }
+    if (const json::value* offers = o->if_contains("offers"); offers && !ec) {
+        if (!offers->is_array()) return make(json_error::not_array);
+        for (const auto& item : offers->get_array()) {
+            const json::object* oo = item.if_object();
+            if (!oo) return make(json_error::not_object);
+            offer of;
+            read_string(*oo, "value", of.value, ec);
+            read_string(*oo, "label", of.label, ec);
+            read_string(*oo, "data", of.data, ec);
+            if (ec) return ec;
+            if (oo->size() != 3) return make(json_error::unknown_name);
+            s.offers.push_back(std::move(of));
+        }
     }
     if (ec) return ec;
     return s;

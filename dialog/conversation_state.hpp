@@ -10,8 +10,19 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace triage::dialog {
+
+// Something a service call found for the patient to choose from (a free time, one of their
+// appointments). `value` and `label` become a choice; `data` is the server's own record of it
+// (opaque here).
+struct offer {
+    std::string value;
+    std::string label;
+    std::string data;
+    friend bool operator==(const offer&, const offer&) = default;
+};
 
 struct conversation_state {
     std::string flow_id;
@@ -24,6 +35,7 @@ struct conversation_state {
     bool ended = false;
     rules::urgency highest_urgency = rules::urgency::none;
     std::uint64_t next_seq = 1;  // next transcript sequence number (owned by the server)
+    std::vector<offer> offers;   // from the last call that found some (PHI: appointment times)
 
     friend bool operator==(const conversation_state&, const conversation_state&) = default;
 };
@@ -32,6 +44,7 @@ boost::json::value to_json(const conversation_state& s);
 // Rejects missing or wrong-typed fields instead of guessing. Errors are boost::json::error codes:
 // not_object, not_found (missing field), not_string, not_bool, not_number, not_exact (negative,
 // fractional or out of range; next_seq below 1), unknown_name (unknown field or urgency name).
+// `offers` may be missing (states saved before it existed).
 boost::system::result<conversation_state> conversation_state_from_json(const boost::json::value& v);
 
 }  // namespace triage::dialog

@@ -58,12 +58,14 @@ struct eval_context {
     rules::urgency urgency = rules::urgency::none;
     const std::string* answer = nullptr;
     const std::map<std::string, std::string>* slots = nullptr;
+    std::string_view outcome;  // of the call just finished; empty otherwise
 };
 
 bool holds(const condition& c, const eval_context& x) {
     if (c.intent && *c.intent != x.intent) return false;
     if (c.urgency_at_least && x.urgency < *c.urgency_at_least) return false;
     if (c.answer && (!x.answer || text::fold(*c.answer) != text::fold(*x.answer))) return false;
+    if (c.outcome && *c.outcome != x.outcome) return false;
     if (c.slot_equals) {
         auto it = x.slots->find(c.slot_equals->first);
         if (it == x.slots->end() || text::fold(it->second) != text::fold(c.slot_equals->second)) return false;
@@ -85,7 +87,7 @@ public:
     step& out() { return out_; }
     const flow& definition() const { return f_; }
     eval_context context(const std::string* answer) const {
-        return {intent_, urgency_, answer, &out_.state.slots};
+        return {intent_, urgency_, answer, &out_.state.slots, {}};
     }
     void set_message(std::string_view intent, rules::urgency u) {
         intent_ = intent;
@@ -118,6 +120,8 @@ public:
 
     std::vector<quick_reply> quick_replies(const flow_state& s) const {
         std::vector<quick_reply> out;
+        if (s.input == input_kind::choice && s.offers)
+            for (const auto& o : out_.state.offers) out.push_back({o.label, o.value});
         if (s.input == input_kind::choice)
             for (const auto& c : s.choices) out.push_back({substitute(pick(c.label)), c.value});
         if (s.input == input_kind::yes_no) {
@@ -162,6 +166,10 @@ public:
             }
             if (s->close) {
                 out_.state.ended = true;
+                return;
+            }
+            if (!s->call.empty()) {
+                out_.call = s->call;
                 return;
             }
             if (s->input != input_kind::none) return;
@@ -230,6 +238,30 @@ std::string supported_language(const flow& f, const std::string& wanted, const s
     return f.languages.empty() ? current : f.languages.front();
 }
 
+// The state as the patient sees it: what the last call found first, then its own choices.
+flow_state with_offers(const flow_state& s, const std::vector<offer>& offers) {
+    if (!s.offers) return {};
+    flow_state out = s;
+    std::vector<choice_option> found;
+    for (const auto& o : offers) found.push_back({o.value, translations{{"", o.label}}, {}, {}});
+    out.choices.insert(out.choices.begin(), found.begin(), found.end());
+    return out;
+}
+
+void on_call_finished(turn& t, const call_finished& e) {
+    auto& st = t.out().state;
+    if (st.ended) return;
+    const flow_state* cur = t.definition().find(st.current_state);
+    // An outcome for a call this state did not ask for (an older flow, a confused server).
+    if (!cur || cur->call != e.call) return t.fail();
+    for (const auto& [k, v] : e.values) st.slots[k] = v;
+    if (e.offers) st.offers = *e.offers;
+    eval_context x = t.context(nullptr);
+    x.outcome = e.outcome;
+    const transition* n = first_match(cur->next, x);
+    return n ? t.run_from(n->target) : t.fail();
+}
+
 void on_started(turn& t, const conversation_started& e) {
     auto& st = t.out().state;
     st.flow_id = t.definition().id;
@@ -285,6 +317,8 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     }
     const flow_state* cur = t.definition().find(st.current_state);
     if (!cur) return t.fail();
+    const flow_state expanded = with_offers(*cur, st.offers);
+    if (cur->offers) cur = &expanded;
 
     std::optional<std::string> answer = interpret_answer(*cur, e.text, intent, now);
     // A reply that plainly answers the question ("tomorrow" to a date, a tapped option) is that
@@ -296,6 +330,11 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr)))
         return t.run_from(i->target);
     if (answered) t.set_message(intent, e.assessment.level);
+    if (!cur->call.empty()) {
+        // The call this state asked for never finished (the server stopped during it): ask again.
+        t.out().call = cur->call;
+        return;
+    }
     // "español": the same question again, in the new language. A free-text state would otherwise
     // take the word itself as the answer.
     if (lang && (!answer || cur->input == input_kind::free_text)) return t.say(*cur);
@@ -382,6 +421,8 @@ step advance(const flow& f, const conversation_state& state, const event& e, std
             if (said->assessment.escalate && !t.has_action(action_kind::escalate)) t.act(action_kind::escalate, "red_flag");
             note_other_request(t, *said);
             add_advice(t, said->assessment);
+        } else if (auto* done = std::get_if<call_finished>(&e)) {
+            on_call_finished(t, *done);
         }
         return std::move(t.out());
     } catch (...) {

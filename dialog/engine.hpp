@@ -8,6 +8,8 @@
 #include "triage-rules/assessment.hpp"
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -39,7 +41,15 @@ struct patient_said {
     rules::assessment assessment;
     intent_guess intent;
 };
-using event = std::variant<conversation_started, patient_said>;
+// The server carried out the `call` a step asked for. `values` fill slots (call_spec::fills);
+// `offers`, when set, replace the conversation's offers.
+struct call_finished {
+    std::string call;
+    std::string outcome;   // one of the call's outcomes (call_spec)
+    std::map<std::string, std::string> values;
+    std::optional<std::vector<offer>> offers;
+};
+using event = std::variant<conversation_started, patient_said, call_finished>;
 
 struct step {
     conversation_state state;
@@ -50,6 +60,9 @@ struct step {
     std::string noted_intent;
     // The message's intent was too unsure to act on and the patient was asked to pick.
     bool clarified = false;
+    // Set when the conversation stopped at a state with a `call`: the server carries it out and
+    // continues with a call_finished event. Empty otherwise.
+    std::string call;
 };
 
 // Never throws. If the flow cannot be followed (unknown state in `state`, step budget exceeded),

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace triage::dialog {
@@ -33,6 +34,8 @@ struct condition {
     std::optional<rules::urgency> urgency_at_least;
     std::optional<std::string> answer;
     std::optional<std::pair<std::string, std::string>> slot_equals;  // name, value
+    // Only in the `next` of a state with a `call`: how the call ended (see call_spec).
+    std::optional<std::string> outcome;
 };
 
 struct transition {
@@ -56,6 +59,12 @@ struct flow_state {
     std::vector<flow_action> actions;
     std::vector<transition> next;
     bool close = false;          // the conversation ends after this state's prompt
+    // A service the server carries out on entering the state (book a slot, find the patient's
+    // record); the conversation waits for its outcome, then follows `next` on it.
+    std::string call;
+    // A choice state that also offers what the last call found (free times, the patient's
+    // appointments), before its own choices.
+    bool offers = false;
     int line = 0;                // of the state id, 1-based; 0 when built in code
     int column = 0;
 };
@@ -87,5 +96,15 @@ struct flow {
 
     const flow_state* find(const std::string& state_id) const;
 };
+
+// The services a flow can call, what each can answer and which slots it fills. The server
+// implements them (docs/flows.md, "Booking"); the loader rejects any other name or outcome.
+struct call_spec {
+    std::string_view name;
+    std::vector<std::string_view> outcomes;
+    std::vector<std::string_view> fills;  // slots set on success, usable as {placeholders}
+};
+const std::vector<call_spec>& known_calls();
+const call_spec* find_call(std::string_view name);
 
 }  // namespace triage::dialog

@@ -9,7 +9,7 @@ namespace triage::dialog::detail {
 namespace {
 
 bool unconditional(const condition& c) {
-    return !c.intent && !c.urgency_at_least && !c.answer && !c.slot_equals;
+    return !c.intent && !c.urgency_at_least && !c.answer && !c.slot_equals && !c.outcome;
 }
 
 class checker {
@@ -93,7 +93,8 @@ public:
     }
 
 private:
-    static bool passes_through(const flow_state& s) { return s.input == input_kind::none && !s.close; }
+    // A call state waits for the call's outcome, like input, so it ends a step.
+    static bool passes_through(const flow_state& s) { return s.input == input_kind::none && !s.close && s.call.empty(); }
 
     void visit(const flow_state& s, std::map<std::string, int>& colour, std::vector<std::string>& path,
                std::set<std::string>& reported) {

@@ -51,6 +51,8 @@ private:
 
     std::vector<placeholder_use> placeholders_;
     std::vector<slot_use> slot_conditions_;
+    // `outcome` conditions met since the owner (a state's `next`, or `interrupts`) began.
+    std::vector<std::pair<std::string, position>> outcomes_;
 };
 
 translations parser::texts_of(const YAML::Node& k, const YAML::Node& v, const std::string& what) {
@@ -126,7 +128,10 @@ void parser::parse(const YAML::Node& root) {
         if (k.Scalar() == "clarify") {
             parse_clarify(k, v);
         } else if (k.Scalar() == "interrupts" && !std::exchange(seen_interrupts, true)) {
+            outcomes_.clear();
             f_.interrupts = parse_transitions(k, v, "`interrupts`", nullptr);
+            for (const auto& [name, where] : outcomes_)
+                error(where, "`interrupts`: `outcome` is only for the `next` of a state with a `call`");
         } else if (k.Scalar() == "states" && !std::exchange(seen_states, true)) {
             if (!expect_map(k, v, "`states`")) continue;
             each(v, {}, "`states`", [&](const std::string& id, const YAML::Node& sk, const YAML::Node& sv) {
@@ -166,7 +171,7 @@ std::optional<condition> parser::parse_condition(const YAML::Node& k, const YAML
     if (!expect_map(k, v, context + ": `if`")) return std::nullopt;
     condition c;
     bool ok = true;
-    each(v, {"intent", "urgency_at_least", "answer", "slot"}, context + ": `if`",
+    each(v, {"intent", "urgency_at_least", "answer", "slot", "outcome"}, context + ": `if`",
          [&](const std::string& key, const YAML::Node& ck, const YAML::Node& cv) {
              if (key == "intent") {
                  if (auto s = name_of(ck, cv, "`intent`")) c.intent = *s;
@@ -182,6 +187,13 @@ std::optional<condition> parser::parse_condition(const YAML::Node& k, const YAML
                  if (auto s = string_of(ck, cv, "`answer`")) {
                      c.answer = *s;
                      if (answers) answers->emplace_back(*s, at_value(ck, cv));
+                 } else {
+                     ok = false;
+                 }
+             } else if (key == "outcome") {
+                 if (auto s = name_of(ck, cv, "`outcome`")) {
+                     c.outcome = *s;
+                     outcomes_.emplace_back(*s, at_value(ck, cv));
                  } else {
                      ok = false;
                  }
@@ -318,7 +330,8 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
     bool has_say = false;
     bool has_choices = false;
     std::vector<std::pair<std::string, position>> answers;
-    each(sv, {"say", "input", "slot", "choices", "actions", "next", "close"}, context,
+    outcomes_.clear();
+    each(sv, {"say", "input", "slot", "choices", "actions", "next", "close", "call", "offers"}, context,
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "say") {
                  has_say = true;
@@ -337,6 +350,19 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
                  s.actions = parse_actions(k, v, context);
              } else if (key == "next") {
                  s.next = parse_transitions(k, v, context + ": `next`", &answers);
+             } else if (key == "call") {
+                 auto name = name_of(k, v, context + ": `call`");
+                 if (name && find_call(*name)) {
+                     s.call = *name;
+                 } else if (name) {
+                     std::string names;
+                     for (const auto& c : known_calls()) names += (names.empty() ? "" : ", ") + std::string(c.name);
+                     error(at_value(k, v), context + ": unknown call '" + *name + "'; expected one of: " + names);
+                 }
+             } else if (key == "offers") {
+                 bool b = false;
+                 if (!YAML::convert<bool>::decode(v, b)) error(at_value(k, v), context + ": `offers` must be true or false");
+                 s.offers = b;
              } else {
                  bool b = false;
                  if (!YAML::convert<bool>::decode(v, b)) error(at_value(k, v), context + ": `close` must be true or false");
@@ -344,11 +370,26 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
              }
          });
     const position here = at(sk.Mark());
-    if (s.input == input_kind::choice && s.choices.empty() && !has_choices)
+    if (s.input == input_kind::choice && s.choices.empty() && !has_choices && !s.offers)
         error(here, context + " has `input: choice` but no `choices`");
     if (has_choices && s.input != input_kind::choice) error(here, context + " has `choices` but its input is not `choice`");
     if (s.input != input_kind::none && !has_say) error(here, context + " waits for input but has no `say` prompt");
     if (s.input == input_kind::none && !s.slot.empty()) error(here, context + " has a `slot` but no `input` to fill it");
+    if (s.offers && s.input != input_kind::choice) error(here, context + " has `offers` but its input is not `choice`");
+    if (!s.call.empty() && s.input != input_kind::none)
+        error(here, context + " has a `call` and waits for input; a call state continues on the call's outcome");
+    if (!s.call.empty() && s.close) error(here, context + " has a `call` and `close: true`");
+    if (const call_spec* spec = find_call(s.call)) {
+        for (const auto& [name, where] : outcomes_)
+            if (std::find(spec->outcomes.begin(), spec->outcomes.end(), name) == spec->outcomes.end()) {
+                std::string names;
+                for (auto o : spec->outcomes) names += (names.empty() ? "" : ", ") + std::string(o);
+                error(where, context + ": call '" + s.call + "' has no outcome '" + name + "'; expected one of: " + names);
+            }
+    } else {
+        for (const auto& [name, where] : outcomes_)
+            error(where, context + ": `outcome` needs a state with a `call`");
+    }
     for (const auto& [answer, where] : answers) {
         if (s.input == input_kind::none) {
             error(where, context + ": `answer` needs a state with `input`; use `slot` conditions after input-less states");
@@ -365,8 +406,11 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
 
 void parser::check_references() {
     std::set<std::string> slots;
-    for (const auto& s : f_.states)
+    for (const auto& s : f_.states) {
         if (!s.slot.empty()) slots.insert(s.slot);
+        if (const call_spec* spec = find_call(s.call))
+            for (auto name : spec->fills) slots.insert(std::string(name));
+    }
     for (const auto& p : placeholders_)
         if (!f_.vars.count(p.name) && !slots.count(p.name))
             error(p.where, p.context + ": placeholder {" + p.name + "} is neither in `vars` nor a slot");

@@ -44,6 +44,15 @@ redis_stop "$run/redis"
 redis_start "$run/redis" "$REDIS_PORT"
 pids+=("$(cat "$run/redis/redis.pid")")
 
+# A demo EHR: the FHIR R4 scheduling test server (tests/peers/fhir), in memory, seeded with
+# three practitioners, five patients (e.g. Maria Garcia, born 02/14/1980, phone 555-0101) and
+# three weeks of weekday slots, 09:00-17:00 UTC.
+rm -f "$run/fhir.port"
+node tests/peers/fhir/server.mjs --port-file "$run/fhir.port" >"$run/fhir.log" 2>&1 &
+pids+=("$!")
+wait_until 30 "the demo EHR" test -s "$run/fhir.port"
+echo "==> demo EHR (FHIR R4, in memory) on http://127.0.0.1:$(cat "$run/fhir.port")/fhir"
+
 [ -f "$run/master.key" ] || { (umask 077; build/server/triagectl gen-master-key >"$run/master.key"); echo "==> created development master key .run/master.key"; }
 make_dev_cert "$run"
 
@@ -60,6 +69,10 @@ intent_model: $here/dialog/intents/model.bin
 rule_packs: [$here/triage-rules/packs/core.yaml]
 redis: { port: $REDIS_PORT }
 postgres: { port: $PG_PORT }
+fhir:
+  base_url: http://127.0.0.1:$(cat "$run/fhir.port")/fhir
+  identifier_system: "urn:triage:demo:booking"
+  services: { in_person: "urn:triage:test:service-type|general-practice", video: "urn:triage:test:service-type|telehealth", phone: "urn:triage:test:service-type|telehealth" }
 YAML
 
 build/server/triagectl --config "$run/triaged.yaml" migrate
@@ -74,6 +87,7 @@ cat <<MSG
     Patient chat:  https://127.0.0.1:$port/chat/?clinic=demo
     Demo portal:   https://127.0.0.1:$port/
     Health:        https://127.0.0.1:$port/healthz   Readiness: https://127.0.0.1:$port/readyz
+    Demo EHR:      http://127.0.0.1:$(cat "$run/fhir.port")/fhir  (book as Maria Garcia, 02/14/1980, 555-0101)
   Press Ctrl-C to stop everything.
 
 MSG

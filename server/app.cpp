@@ -1,4 +1,6 @@
 #include "server/app.hpp"
+
+#include "integrations/auth/jwt.hpp"
 #include "dialog/intent_model.hpp"
 
 #include <boost/json.hpp>
@@ -227,6 +229,15 @@ int run(const config& cfg) {
                                             "clinic_info", "speak_to_human", "greeting", "goodbye", "other"};
     if (auto* m = dynamic_cast<const dialog::model_intent_classifier*>(intents.classifier.get())) remote_intents = m->intents();
 
+    if (!cfg.fhir.base_url.empty() && cfg.fhir.auth == "smart") {
+        // Fail at start, not on a patient's first booking.
+        auto pem = read_text_file(cfg.fhir.key_file);
+        if (!pem || !integrations::auth::signing_key::from_pem(*pem, cfg.fhir.key_algorithm, cfg.fhir.key_id)) {
+            std::fprintf(stderr, "triaged: fhir.key_file: cannot read a %s private key from %s\n",
+                         cfg.fhir.key_algorithm.c_str(), cfg.fhir.key_file.c_str());
+            return 2;
+        }
+    }
     unsigned n_threads = cfg.io_threads ? cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
     log_sink sink;
     std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -262,6 +273,7 @@ int run(const config& cfg) {
             rs_.intents = remote_intents;
             s->remote_intent = std::make_unique<integrations::remote_intent::client>(ex, std::move(rs_), &client_tls, sink);
         }
+        s->booking = std::make_unique<booking_desk>(ex, &client_tls, cfg, sink);
         services.push_back(std::move(s));
     }
 

@@ -130,6 +130,37 @@ std::vector<key_spec> specs() {
     v.push_back(int_key<int>("remote_intent.timeout_ms", TRIAGE_FIELD(remote_intent.timeout_ms), 50, 10000));
     v.push_back(int_key<int>("remote_intent.failures_to_open", TRIAGE_FIELD(remote_intent.failures_to_open), 1, 100));
     v.push_back(int_key<int>("remote_intent.open_seconds", TRIAGE_FIELD(remote_intent.open_seconds), 1, 3600));
+    v.push_back(str_key("fhir.base_url", TRIAGE_FIELD(fhir.base_url)));
+    v.push_back(str_key("fhir.auth", TRIAGE_FIELD(fhir.auth), {"none", "static", "smart"}));
+    auto fhir_token = str_key("fhir.static_token", TRIAGE_FIELD(fhir.static_token));
+    fhir_token.secret = true;
+    v.push_back(fhir_token);
+    v.push_back(str_key("fhir.token_url", TRIAGE_FIELD(fhir.token_url)));
+    v.push_back(str_key("fhir.client_id", TRIAGE_FIELD(fhir.client_id)));
+    v.push_back(str_key("fhir.key_file", TRIAGE_FIELD(fhir.key_file)));
+    v.push_back(str_key("fhir.key_algorithm", TRIAGE_FIELD(fhir.key_algorithm), {"RS384", "ES384"}));
+    v.push_back(str_key("fhir.key_id", TRIAGE_FIELD(fhir.key_id)));
+    v.push_back(str_key("fhir.scope", TRIAGE_FIELD(fhir.scope)));
+    v.push_back(str_key("fhir.strategy", TRIAGE_FIELD(fhir.strategy),
+                        {"auto", "ihe_operations", "transaction_bundle", "versioned_updates"}));
+    v.push_back(str_key("fhir.identifier_system", TRIAGE_FIELD(fhir.identifier_system)));
+    v.push_back({"fhir.allow_create_patient", [](config& c, const std::string& s) {
+                     if (s != "true" && s != "false") return std::optional<std::string>{"must be true or false"};
+                     c.fhir.allow_create_patient = s == "true";
+                     return std::optional<std::string>{};
+                 }});
+    v.push_back(int_key<int>("fhir.timeout_ms", TRIAGE_FIELD(fhir.timeout_ms), 100, 60000));
+    v.push_back(int_key<int>("fhir.max_attempts", TRIAGE_FIELD(fhir.max_attempts), 1, 5));
+    v.push_back(int_key<int>("fhir.failures_to_open", TRIAGE_FIELD(fhir.failures_to_open), 1, 100));
+    v.push_back(int_key<int>("fhir.open_seconds", TRIAGE_FIELD(fhir.open_seconds), 1, 3600));
+    v.push_back(int_key<int>("fhir.search_days", TRIAGE_FIELD(fhir.search_days), 1, 60));
+    v.push_back(int_key<int>("fhir.max_offers", TRIAGE_FIELD(fhir.max_offers), 1, 5));
+    v.push_back(str_key("fhir.services.in_person", TRIAGE_FIELD(fhir.service_in_person)));
+    v.push_back(str_key("fhir.services.video", TRIAGE_FIELD(fhir.service_video)));
+    v.push_back(str_key("fhir.services.phone", TRIAGE_FIELD(fhir.service_phone)));
+    v.push_back(str_key("fhir.places.in_person", TRIAGE_FIELD(fhir.place_in_person)));
+    v.push_back(str_key("fhir.places.video", TRIAGE_FIELD(fhir.place_video)));
+    v.push_back(str_key("fhir.places.phone", TRIAGE_FIELD(fhir.place_phone)));
     auto key = str_key("remote_intent.api_key", TRIAGE_FIELD(remote_intent.api_key));
     key.secret = true;
     v.push_back(key);
@@ -239,6 +270,23 @@ config_result load_config(const std::string& yaml_text, const std::string& file_
         const bool local = host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost";
         if (!u || (u->scheme() != "https" && !(u->scheme() == "http" && local)))
             result.errors.push_back("remote_intent.url: must be an https:// URL (http:// only on a loopback address)");
+    }
+    if (!c.fhir.base_url.empty()) {
+        // Patient details go to the EHR: only over TLS, except to this machine (test servers).
+        auto u = boost::urls::parse_uri(c.fhir.base_url);
+        const std::string host = u ? std::string(u->host_address()) : "";
+        const bool local = host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost";
+        if (!u || (u->scheme() != "https" && !(u->scheme() == "http" && local)))
+            result.errors.push_back("fhir.base_url: must be an https:// URL (http:// only on a loopback address)");
+        if (c.fhir.auth == "smart" && (c.fhir.token_url.empty() || c.fhir.client_id.empty() || c.fhir.key_file.empty()))
+            result.errors.push_back("fhir.auth: smart needs fhir.token_url, fhir.client_id and fhir.key_file");
+        if (c.fhir.auth == "static" && c.fhir.static_token.empty())
+            result.errors.push_back("fhir.auth: static needs TRIAGE_FHIR_STATIC_TOKEN in the environment");
+        if (c.fhir.identifier_system.empty())
+            result.errors.push_back("fhir.identifier_system: must not be empty (it marks the appointments we book)");
+        for (const auto* svc : {&c.fhir.service_in_person, &c.fhir.service_video, &c.fhir.service_phone})
+            if (!svc->empty() && svc->find('|') == std::string::npos)
+                result.errors.push_back("fhir.services: '" + *svc + "' must be \"system|code\"");
     }
     if (c.master_key_file.empty() && !env("TRIAGE_MASTER_KEY"))
         result.errors.push_back("master_key_file: not set, and TRIAGE_MASTER_KEY is not in the environment");

@@ -49,6 +49,36 @@ struct config {
         int open_seconds = 30;
     } remote_intent;
 
+    // Booking in the clinic's EHR over FHIR R4 (docs/fhir.md). Off while base_url is empty: the
+    // flow's booking calls then answer `unavailable` and staff call the patient back.
+    struct {
+        std::string base_url;                 // https://ehr.example/fhir/R4 (http:// only on loopback)
+        std::string auth = "none";            // none | static | smart
+        std::string static_token;             // TRIAGE_FHIR_STATIC_TOKEN only
+        std::string token_url;                // smart: the EHR's token endpoint
+        std::string client_id;                // smart
+        std::string key_file;                 // smart: our private key (PEM)
+        std::string key_algorithm = "RS384";  // smart: RS384 | ES384
+        std::string key_id;                   // smart: the kid registered with the EHR
+        std::string scope = "system/Slot.read system/Appointment.write system/Patient.read";
+        std::string strategy = "auto";        // auto | ihe_operations | transaction_bundle | versioned_updates
+        std::string identifier_system = "urn:triage:booking";  // our identifier on every appointment
+        bool allow_create_patient = false;
+        int timeout_ms = 3000;
+        int max_attempts = 3;
+        int failures_to_open = 5;
+        int open_seconds = 30;
+        int search_days = 7;                  // how far after the preferred day to look
+        int max_offers = 5;
+        // visit type (the flow's visit_type answer) -> "system|code" of the Slot's service type
+        std::string service_in_person;
+        std::string service_video;
+        std::string service_phone;
+        std::string place_in_person = "at the clinic";
+        std::string place_video = "by video";
+        std::string place_phone = "by phone";
+    } fhir;
+
     struct {
         std::string address = "127.0.0.1";
         unsigned short port = 6379;

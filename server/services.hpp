@@ -9,6 +9,7 @@
 #include "integrations/postgres/conversation_store.hpp"
 #include "integrations/remote_intent/client.hpp"
 #include "integrations/redis/session_store.hpp"
+#include "server/booking/booking_desk.hpp"
 #include "server/config.hpp"
 #include "server/intent_source.hpp"
 #include "triage-rules/engine.hpp"
@@ -45,6 +46,7 @@ struct thread_services {
     std::unique_ptr<integrations::postgres::pool> pg;
     std::unique_ptr<integrations::postgres::conversation_store> store;
     std::unique_ptr<integrations::remote_intent::client> remote_intent;  // null when not configured
+    std::unique_ptr<booking_desk> booking;  // always there; answers `unavailable` when booking is off
 };
 
 }  // namespace triage::server

@@ -5,6 +5,7 @@
 #include "integrations/phi/keyring.hpp"
 #include "integrations/postgres/migrations.hpp"
 #include "integrations/event_sink.hpp"
+#include "dialog/slot_time.hpp"
 #include "server/app.hpp"
 #include "server/assess.hpp"
 #include "server/ids.hpp"
@@ -35,8 +36,9 @@ int usage() {
         "usage: triagectl [--config FILE] COMMAND [ARGS]\n"
         "commands:\n"
         "  migrate                         apply database migrations\n"
-        "  seed-demo [--origin URL]...     create or update the demo clinic (slug 'demo')\n"
-        "  clinic add SLUG NAME [--origin URL]...   create or update a clinic\n"
+        "  seed-demo [--origin URL]... [--time-zone IANA]   create or update the demo clinic (slug 'demo')\n"
+        "  clinic add SLUG NAME [--origin URL]... [--time-zone IANA]   create or update a clinic\n"
+        "                                  (time zone default America/New_York)\n"
         "  gen-master-key                  print a new random master key (64 hex characters)\n"
         "  check-flow FILE                 validate a flow file\n"
         "  check-rules FILE                validate a rule pack\n"
@@ -118,15 +120,18 @@ int with_db(const server::config& c, F body) {
     return fut.get();
 }
 
-int upsert_clinic(const server::config& c, std::string slug, std::string name, std::vector<std::string> origins) {
+int upsert_clinic(const server::config& c, std::string slug, std::string name, std::vector<std::string> origins,
+                  std::string time_zone) {
     return with_db(c, [&](pg::connection& conn) -> asio::awaitable<int> {
         boost::json::array arr;
         for (auto& o : origins) arr.emplace_back(o);
-        pg::statement st{"INSERT INTO clinics (id, slug, name, allowed_origins) "
-                         "SELECT $1, $2, $3, ARRAY(SELECT json_array_elements_text($4::json)) "
-                         "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, allowed_origins = EXCLUDED.allowed_origins "
+        pg::statement st{"INSERT INTO clinics (id, slug, name, allowed_origins, timezone) "
+                         "SELECT $1, $2, $3, ARRAY(SELECT json_array_elements_text($4::json)), $5 "
+                         "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, allowed_origins = EXCLUDED.allowed_origins, "
+                         "timezone = EXCLUDED.timezone "
                          "RETURNING id",
-                         {pg::text(server::new_uuid()), pg::text(slug), pg::text(name), pg::text(boost::json::serialize(arr))}};
+                         {pg::text(server::new_uuid()), pg::text(slug), pg::text(name), pg::text(boost::json::serialize(arr)),
+                          pg::text(time_zone)}};
         auto r = co_await conn.async_query(std::move(st));
         if (!r) {
             std::fprintf(stderr, "triagectl: could not store the clinic (%s); is the schema migrated?\n",
@@ -486,11 +491,18 @@ int main(int argc, char** argv) {
         std::string slug = demo ? "demo" : args[2];
         std::string name = demo ? "Demo Family Clinic" : args[3];
         std::vector<std::string> origins;
+        std::string time_zone = "America/New_York";
         for (std::size_t i = demo ? 1 : 4; i < args.size(); ++i) {
             if (args[i] == "--origin" && i + 1 < args.size()) origins.push_back(args[++i]);
+            else if (args[i] == "--time-zone" && i + 1 < args.size()) time_zone = args[++i];
             else return usage();
         }
-        return upsert_clinic(*cfg, slug, name, origins);
+        if (!dialog::valid_time_zone(time_zone)) {
+            std::fprintf(stderr, "triagectl: --time-zone: '%s' is not an IANA time zone (e.g. America/Chicago)\n",
+                         time_zone.c_str());
+            return 2;
+        }
+        return upsert_clinic(*cfg, slug, name, origins, time_zone);
     }
     return usage();
 }

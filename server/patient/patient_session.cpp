@@ -144,6 +144,33 @@ asio::awaitable<void> patient_session::send_replies(const std::vector<dialog::bo
 
 asio::awaitable<void> patient_session::on_transport_error(std::string code) { co_await send_error(code); }
 
+asio::awaitable<void> patient_session::carry_out_calls(dialog::step& step, std::chrono::system_clock::time_point now,
+                                                       std::vector<pg::audit_entry>& audit) {
+    // find_patient -> find_slots is the longest chain in a turn; more means a flow loop.
+    constexpr int max_calls_per_turn = 4;
+    for (int i = 0; !step.call.empty(); ++i) {
+        booking_report report;
+        if (i < max_calls_per_turn) {
+            booking_request r{step.call, &step.state, clinic_.id, clinic_.timezone, conv_->id, now};
+            report = co_await local_.booking->carry_out(std::move(r));
+        } else {
+            report.finished.call = step.call;
+            report.finished.outcome = "unavailable";
+            log::error("booking.too_many_calls", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+        }
+        log::info("booking.call", {{"conn", connection_id_},
+                                   {"conversation", log::safe_id(conv_->id)},
+                                   {"call", log::field_value::code(report.finished.call)},
+                                   {"outcome", log::field_value::code(report.finished.outcome)}});
+        for (auto& e : report.audit) audit.push_back(std::move(e));
+        auto next = dialog::advance(shared_.flow, step.state, report.finished, now);
+        step.state = std::move(next.state);
+        step.call = std::move(next.call);
+        for (auto& r : next.replies) step.replies.push_back(std::move(r));
+        for (auto& a : next.actions) step.actions.push_back(std::move(a));
+    }
+}
+
 asio::awaitable<void> patient_session::on_text(std::string frame) {
     auto parsed = protocol::parse_client_frame(frame);
     if (auto* e = std::get_if<protocol::frame_error>(&parsed)) {
@@ -213,6 +240,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
     c.state.flow_id = shared_.flow.id;
     c.state.flow_version = shared_.flow.version;
     c.state.lang = f.lang;
+    if (!f.time_zone.empty()) c.state.slots["time_zone"] = f.time_zone;
     auto step = dialog::advance(shared_.flow, c.state, dialog::conversation_started{f.lang},
                                 std::chrono::system_clock::now());
     std::uint64_t first = c.state.next_seq;
@@ -401,6 +429,11 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
         co_return co_await send_error("not_saved", {}, m.id);
     }
 
+    // 3b. The calls the flow asked for (find the patient's record, free times, book): each
+    // outcome continues the same turn. Red flags never get here first: their instruction is out.
+    std::vector<pg::audit_entry> call_audit;
+    co_await carry_out_calls(step, now, call_audit);
+
     // 4. Persist the turn: patient message, replies, escalations and audit in one transaction.
     dialog::conversation_state after = step.state;
     after.next_seq = patient_seq + 1 + step.replies.size();
@@ -442,6 +475,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                             {"pack", a.pack_version}})});
         }
     }
+    for (auto& e : call_audit) w.audit.push_back(std::move(e));
     w.audit.push_back({"patient", "message.received",
                        json::serialize(json::object{{"seq", patient_seq},
                                                     {"urgency", rules::to_string(a.level)},

@@ -50,6 +50,9 @@ private:
     boost::asio::awaitable<void> on_resume(const protocol::resume_frame& f);
     boost::asio::awaitable<void> on_message(const protocol::message_frame& f);
     boost::asio::awaitable<void> fail_towards_human(const std::string& client_id);
+    // Runs the booking calls `step` stopped at, feeding each outcome back into the flow.
+    boost::asio::awaitable<void> carry_out_calls(dialog::step& step, std::chrono::system_clock::time_point now,
+                                                 std::vector<integrations::postgres::audit_entry>& audit);
 
     // Views, not strings: callers pass literals, and GCC 12 mishandles std::string temporaries
     // built from braces inside co_await expressions.

@@ -2,6 +2,8 @@
 
 #include "server/protocol/limits.hpp"
 
+#include "dialog/slot_time.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -78,12 +80,17 @@ parse_result parse_client_frame(std::string_view text) {
         return message_frame{std::move(id), std::string(s)};
     }
     if (t == "start") {
-        if (auto e = check_keys({"type", "v", "lang"})) return *e;
+        if (auto e = check_keys({"type", "v", "lang", "time_zone"})) return *e;
         if (auto e = check_version(*o)) return *e;
         start_frame f;
         if (auto* l = o->if_contains("lang")) {
             if (!l->is_string() || (l->get_string() != "en" && l->get_string() != "es")) return err("invalid_message", "lang");
             f.lang = std::string(l->get_string());
+        }
+        if (auto* z = o->if_contains("time_zone")) {
+            // The browser's IANA zone, so that appointment times read as the patient's own clock.
+            if (!z->is_string() || !dialog::valid_time_zone(z->get_string())) return err("invalid_message", "time_zone");
+            f.time_zone = std::string(z->get_string());
         }
         return f;
     }

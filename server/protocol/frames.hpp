@@ -14,7 +14,10 @@ namespace triage::server::protocol {
 
 inline constexpr int version = 1;
 
-struct start_frame { std::string lang = "en"; };
+struct start_frame {
+    std::string lang = "en";
+    std::string time_zone;  // IANA, optional; the clinic's zone when absent
+};
 struct resume_frame { std::string token; std::uint64_t last_seq = 0; };
 struct message_frame { std::string id; std::string text; };
 struct typing_frame {};

@@ -48,15 +48,25 @@ const YES = /^\s*(yes|s[ií])\b/i;
 const BOOK = /book|appointment|schedule|cita/i;
 // Choosing among the booking questions' quick replies: preferred first, never the "escape" ones.
 const PREFER = [/^\s*(yes|s[ií]|confirm)/i, /in.?person|office|clinic|en persona/i];
-const AVOID = /talk|speak|human|person|staff|cancel|start over|emergenc|^\s*no\b/i;
+const AVOID = /talk|speak|human|person|staff|cancel|start over|emergenc|another day|^\s*no\b/i;
 // The booking confirmation: mentions the request and the staff, and is not itself a question.
-const isConfirmation = (text) => /request/i.test(text) && /staff/i.test(text) && !/\?\s*$/.test(text);
+// The booking is made in the FHIR test server for its seeded patient Maria Garcia.
+const isConfirmation = (text) => /You're booked/.test(text);
+
+// A weekday three or more days ahead (the seed has slots on weekdays of the next three weeks).
+function weekdayAhead() {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + 3);
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()}`;
+}
 
 function typedAnswerFor(question) {
-  if (/phone|number|tel[eé]fono/i.test(question)) return '(555) 010-0100';
-  if (/name|nombre/i.test(question)) return 'Alex Tester';
-  if (/morning|afternoon|time of day|hora/i.test(question)) return 'morning';
-  return 'tomorrow';
+  if (/date of birth|nacimiento/i.test(question)) return '02/14/1980';
+  if (/phone|number|tel[eé]fono/i.test(question)) return '555-0101';
+  if (/name|nombre/i.test(question)) return 'Maria Garcia';
+  return weekdayAhead();
 }
 
 const LAUNCH = {
@@ -246,7 +256,7 @@ describe('patient chat page', () => {
       let dropped = false;
       let confirmed = false;
       let firstAnswerAt = null;
-      for (let i = 0; i < 10 && !confirmed; i++) {
+      for (let i = 0; i < 14 && !confirmed; i++) {
         const bots = await page.locator(BOT).allInnerTexts();
         if (firstAnswerAt !== null && bots.slice(firstAnswerAt).some(isConfirmation)) { confirmed = true; break; }
         if (firstAnswerAt === null) firstAnswerAt = bots.length;

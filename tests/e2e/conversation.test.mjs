@@ -51,7 +51,7 @@ test('booking request through the default flow, with reconnect and resume in the
     turn = await r.say(`b${n}`, value);
     assert.ok(turn.ack, JSON.stringify(turn.frames));
     bot = turn.last;
-    if (turn.bots.some((b) => /request/i.test(b.text))) break;
+    if (turn.bots.some((b) => /request|front desk/i.test(b.text))) break;
   }
   assert.ok(n < 10, 'the booking path ends in a request to staff');
   const allSeqs = r.frames.filter((f) => f.seq).map((f) => f.seq);

@@ -56,6 +56,12 @@ start)
   node "$here/tests/peers/fhir/server.mjs" --port-file "$dir/fhir.port" >"$dir/fhir.out" 2>&1 </dev/null &
   echo $! >"$dir/fhir.pid"
   wait_until 30 "the FHIR server" test -s "$dir/fhir.port" || { cat "$dir/fhir.out" >&2; exit 1; }
+  # A second one without the IHE operations, for instance "c" (transaction strategy); the
+  # outage tests stop it.
+  node "$here/tests/peers/fhir/server.mjs" --port-file "$dir/fhir-c.port" --no-ihe >"$dir/fhir-c.out" 2>&1 </dev/null &
+  echo $! >"$dir/fhir-c.pid"
+  wait_until 30 "the second FHIR server" test -s "$dir/fhir-c.port" || { cat "$dir/fhir-c.out" >&2; exit 1; }
+  token_url=$(node -p "require('$dir/oidc/oidc.json').token_endpoint")
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
@@ -66,6 +72,9 @@ start)
     # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
     packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
     tls=""; extra=""; threads=2; model_line=""
+    # Booking: "a" books through the IHE operations with a SMART backend token from the OpenID
+    # provider; "c" through Slot search and transactions with a static token; "b" has no EHR.
+    fhir="fhir: { base_url: \"http://127.0.0.1:$(cat "$dir/fhir.port")/fhir\", auth: smart, token_url: \"$token_url\", client_id: fhir-backend, key_file: $dir/oidc/fhir-backend-rs384.pem, key_algorithm: RS384, key_id: fhir-backend-rs384, identifier_system: \"urn:triage:test:booking\", services: { in_person: \"urn:triage:test:service-type|general-practice\", video: \"urn:triage:test:service-type|telehealth\", phone: \"urn:triage:test:service-type|telehealth\" } }"
     if [ "$name" = b ]; then tls="tls: { certificate: $dir/tls.crt, private_key: $dir/tls.key }"; packs="$packs, $here/tests/peers/clinic_pack.yaml"; fi
     if [ "$name" = c ]; then
       threads=1
@@ -74,7 +83,9 @@ start)
       cp "$here/dialog/intents/model.bin" "$here/dialog/intents/model.card.json" "$dir/model/"
       extra="remote_intent: { url: \"http://127.0.0.1:$(cat "$dir/llm.port")/v1\", model: scripted, timeout_ms: 400, failures_to_open: 2, open_seconds: 600 }"
       model_line="intent_model: $dir/model/model.bin"
+      fhir="fhir: { base_url: \"http://127.0.0.1:$(cat "$dir/fhir-c.port")/fhir\", auth: static, timeout_ms: 1000, max_attempts: 2, failures_to_open: 50, identifier_system: \"urn:triage:test:booking\", services: { in_person: \"urn:triage:test:service-type|general-practice\", video: \"urn:triage:test:service-type|telehealth\", phone: \"urn:triage:test:service-type|telehealth\" } }"
     fi
+    [ "$name" = b ] && fhir=""
   cat >"$dir/$name.yaml" <<YAML
 mode: development
 listen: { address: 127.0.0.1, port: 0 }
@@ -88,17 +99,18 @@ ${model_line:-intent_model: $here/dialog/intents/model.bin}
 rule_packs: [$packs]
 io_threads: $threads
 $extra
+$fhir
 redis: { port: $redis_port, command_timeout_ms: 300 }
 postgres: { port: $pg_port, query_timeout_ms: 1500 }
 log: { level: debug, file: $dir/$name.log }
 YAML
   done
   "$build/server/triagectl" --config "$dir/a.yaml" migrate >/dev/null
-  "$build/server/triagectl" --config "$dir/a.yaml" seed-demo --origin "http://portal.example.test" >/dev/null
+  "$build/server/triagectl" --config "$dir/a.yaml" seed-demo --origin "http://portal.example.test" --time-zone Europe/London >/dev/null
   "$build/server/triagectl" --config "$dir/a.yaml" clinic add other "Other Clinic" >/dev/null
   start_server a
   start_server b
-  start_server c
+  TRIAGE_FHIR_STATIC_TOKEN=stack-static-token start_server c
   base=$(cat "$dir/a.ready")
   cat >"$dir/env" <<ENV
 TRIAGE_TEST_DIR=$dir
@@ -116,6 +128,8 @@ TRIAGE_TEST_LLM_LOG=$dir/llm.log
 TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
 TRIAGE_TEST_OIDC_DIR=$dir/oidc
 TRIAGE_TEST_FHIR_BASE=http://127.0.0.1:$(cat "$dir/fhir.port")/fhir
+TRIAGE_TEST_FHIR_C_BASE=http://127.0.0.1:$(cat "$dir/fhir-c.port")/fhir
+TRIAGE_TEST_FHIR_C_PID_FILE=$dir/fhir-c.pid
 TRIAGE_TEST_REMOTE_SERVER_LOG=$dir/c.log
 TRIAGE_TEST_REMOTE_PID_FILE=$dir/c.pid
 TRIAGE_TEST_REMOTE_MODEL=$dir/model/model.bin
@@ -130,6 +144,7 @@ stop)
   stop_pid_file "$dir/llm.pid"
   stop_pid_file "$dir/oidc.pid"
   stop_pid_file "$dir/fhir.pid"
+  stop_pid_file "$dir/fhir-c.pid"
   redis_stop "$dir/redis"
   pg_stop "$dir/postgres"
   echo "test stack stopped"

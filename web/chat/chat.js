@@ -687,7 +687,7 @@ class TriageChat {
       this.lastFrameAt = this.openedAt;
       this.pingSentAt = 0;
       if (this.token) this.sendFrame({ type: 'resume', v: PROTOCOL_VERSION, token: this.token, last_seq: this.maxSeq });
-      else this.sendFrame({ type: 'start', v: PROTOCOL_VERSION, lang: this.lang });
+      else this.sendFrame(this.startFrame());
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -700,6 +700,16 @@ class TriageChat {
     };
     ws.onclose = () => { if (this.ws === ws) this.onDrop(); };
     ws.onerror = () => { /* a close event follows */ };
+  }
+
+  // The browser's time zone, so appointment times read on the patient's own clock.
+  startFrame() {
+    const frame = { type: 'start', v: PROTOCOL_VERSION, lang: this.lang };
+    try {
+      const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (tz) frame.time_zone = tz;
+    } catch { /* no Intl time zone: the clinic's zone is used */ }
+    return frame;
   }
 
   sendFrame(obj) {
@@ -937,7 +947,7 @@ class TriageChat {
     if (typed.length && !this.inputEl.value) { this.inputEl.value = typed.join('\n'); this.autosize(); }
     this.showNotice(this.t.expired);
     this.ready = false;
-    if (!this.sendFrame({ type: 'start', v: PROTOCOL_VERSION, lang: this.lang })) this.forceDrop();
+    if (!this.sendFrame(this.startFrame())) this.forceDrop();
   }
 
   // ---------------------------------------------------------------- actions

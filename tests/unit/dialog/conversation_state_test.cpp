@@ -18,7 +18,8 @@ conversation_state sample() {
                               .turns = 7,
                               .ended = false,
                               .highest_urgency = rules::urgency::urgent,
-                              .next_seq = 15};
+                              .next_seq = 15,
+                              .offers = {{"t1", "Wed, Mar 11, 9:00 AM", "{\"slot\":\"slot-1\"}"}}};
 }
 
 TEST(ConversationState, JsonHasEveryField) {
@@ -26,7 +27,8 @@ TEST(ConversationState, JsonHasEveryField) {
     EXPECT_EQ(json::serialize(v),
               R"({"flow_id":"default","flow_version":"1","current_state":"booking_phone","lang":"es",)"
               R"("slots":{"preferred_date":"2026-03-11","visit_type":"video"},"retries":1,"turns":7,"ended":false,)"
-              R"("highest_urgency":"urgent","next_seq":15})");
+              R"("highest_urgency":"urgent","next_seq":15,)"
+              R"("offers":[{"value":"t1","label":"Wed, Mar 11, 9:00 AM","data":"{\"slot\":\"slot-1\"}"}]})");
 }
 
 TEST(ConversationState, RoundTrip) {

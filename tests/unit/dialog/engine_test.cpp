@@ -85,7 +85,7 @@ TEST(Engine, ChoiceByLabelSynonymSpanishLabelAndIntent) {
     EXPECT_EQ(run(at_state("reason"), said("Pedir una cita")).state.current_state, "booking_type");
     EXPECT_EQ(run(at_state("reason"), said("Renovar una receta")).state.current_state, "refill_medication");
     auto by_intent = run(at_state("reason"), said("I need to move my appointment", urgency::none, "reschedule_appointment"));
-    EXPECT_EQ(by_intent.state.current_state, "change_phone");
+    EXPECT_EQ(by_intent.state.current_state, "change_name");
     EXPECT_EQ(by_intent.state.slots.at("reason"), "change");
 }
 
@@ -107,10 +107,13 @@ TEST(Engine, UrgentSymptomsAskForAPhoneAndAlertStaff) {
     EXPECT_EQ(st.actions[0].reason, "same_day_callback");
     EXPECT_EQ(st.actions[0].level, urgency::urgent);
     auto confirm = run(st.state, said("555 010 0123"));
-    EXPECT_EQ(confirm.state.current_state, "anything_else");
-    ASSERT_EQ(confirm.replies.size(), 2u);
-    EXPECT_EQ(confirm.replies[0].text, "Thank you. A nurse will call you today at 5550100123. If you feel worse before then, call 911.");
+    EXPECT_EQ(confirm.state.current_state, "urgent_confirm");
+    ASSERT_EQ(confirm.replies.size(), 1u);
+    EXPECT_TRUE(contains(confirm.replies[0].text, "Thank you. A nurse will call you today at 5550100123. If you feel worse before then, call 911."));
     EXPECT_TRUE(confirm.actions.empty());
+    // A same-day visit on top of the call: straight to identifying the patient (no day to choose).
+    EXPECT_EQ(run(confirm.state, said("yes")).state.current_state, "booking_name");
+    EXPECT_EQ(run(confirm.state, said("no")).state.current_state, "anything_else");
 }
 
 TEST(Engine, SelfCareAndUnsureRoutes) {
@@ -122,19 +125,65 @@ TEST(Engine, SelfCareAndUnsureRoutes) {
     EXPECT_EQ(unsure.state.current_state, "symptoms_unsure");
 }
 
-TEST(Engine, DateAndPhoneAnswersFillSlotsAndRequestTheBooking) {
+TEST(Engine, DateAndPhoneAnswersFillSlotsAndAskTheServerToFindThePatient) {
     auto date = run(at_state("booking_date"), said("tomorrow"));
-    EXPECT_EQ(date.state.current_state, "booking_phone");
+    EXPECT_EQ(date.state.current_state, "booking_time");
     EXPECT_EQ(date.state.slots.at("preferred_date"), "2026-03-11");
-    auto phone = run(date.state, said("(555) 010-0123"));
+    auto phone = run(at_state("booking_phone"), said("(555) 010-0123"));
     EXPECT_EQ(phone.state.slots.at("callback_phone"), "5550100123");
-    EXPECT_EQ(phone.state.current_state, "anything_else");
-    ASSERT_EQ(phone.replies.size(), 2u);
-    EXPECT_EQ(phone.replies[0].text,
-              "Thank you. I've sent your request for 2026-03-11. Our staff will call you at 5550100123 to confirm the "
-              "time. Your visit is not booked until they confirm.");
-    EXPECT_EQ(phone.replies[1].text, "Is there anything else I can help you with?");
-    EXPECT_EQ(actions_of(phone), (std::vector<std::pair<action_kind, std::string>>{{action_kind::request_booking, "new_visit"}}));
+    EXPECT_EQ(phone.state.current_state, "booking_find_patient");
+    EXPECT_EQ(phone.call, "find_patient");
+    EXPECT_TRUE(phone.replies.empty());
+    EXPECT_TRUE(phone.actions.empty());
+}
+
+TEST(Engine, ACallOutcomeFollowsTheCallStatesNext) {
+    call_finished found{"find_patient", "matched", {{"identified", "yes"}}, std::nullopt};
+    auto next = run(at_state("booking_find_patient"), found);
+    EXPECT_EQ(next.state.current_state, "booking_find");
+    EXPECT_EQ(next.call, "find_slots");
+    EXPECT_EQ(next.state.slots.at("identified"), "yes");
+    auto ambiguous = run(at_state("booking_find_patient"), call_finished{"find_patient", "ambiguous", {}, std::nullopt});
+    EXPECT_EQ(ambiguous.state.current_state, "anything_else");
+    EXPECT_EQ(actions_of(ambiguous), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "patient_not_matched"}}));
+    EXPECT_TRUE(ambiguous.call.empty());
+    // An outcome nobody routes on explicitly takes the unconditional last transition.
+    auto down = run(at_state("booking_find_patient"), call_finished{"find_patient", "unavailable", {}, std::nullopt});
+    EXPECT_EQ(actions_of(down), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "booking_system_unavailable"}}));
+}
+
+TEST(Engine, AnOutcomeForAnotherCallGoesToAPerson) {
+    auto st = run(at_state("booking_find_patient"), call_finished{"book_slot", "booked", {}, std::nullopt});
+    EXPECT_EQ(st.state.current_state, "handoff");
+    EXPECT_EQ(actions_of(st)[0], (std::pair<action_kind, std::string>{action_kind::escalate, "internal_error"}));
+    EXPECT_TRUE(st.call.empty());
+}
+
+TEST(Engine, AMessageWhileACallIsPendingAsksForTheCallAgain) {
+    auto st = run(at_state("booking_find"), said("hello?"));
+    EXPECT_EQ(st.call, "find_slots");
+    EXPECT_EQ(st.state.current_state, "booking_find");
+    // Red flags still come first.
+    auto red = run(at_state("booking_find"), said("crushing chest pain", urgency::emergency, "symptom_report", true));
+    EXPECT_EQ(red.state.current_state, "after_emergency");
+    EXPECT_TRUE(red.call.empty());
+}
+
+TEST(Engine, OffersAreChoicesBeforeTheStatesOwn) {
+    std::vector<offer> offers{{"t1", "Wed, Mar 11, 9:00 AM", "{\"slot\":\"a\"}"}, {"t2", "Wed, Mar 11, 9:20 AM", "{}"}};
+    auto st = run(at_state("booking_find"), call_finished{"find_slots", "found", {{"slots_day", "on Wed"}}, offers});
+    EXPECT_EQ(st.state.current_state, "booking_pick");
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "These times are free on Wed. Which one would you like?");
+    EXPECT_EQ(st.replies[0].quick_replies,
+              (std::vector<quick_reply>{{"Wed, Mar 11, 9:00 AM", "t1"}, {"Wed, Mar 11, 9:20 AM", "t2"}, {"Another day", "other_day"}}));
+    EXPECT_EQ(st.state.offers, offers);
+    EXPECT_EQ(run(st.state, said("Wed, Mar 11, 9:20 AM")).state.slots.at("chosen_slot"), "t2");
+    EXPECT_EQ(run(st.state, said("1")).state.slots.at("chosen_slot"), "t1");
+    auto hold = run(st.state, said("t1"));
+    EXPECT_EQ(hold.call, "hold_slot");
+    EXPECT_EQ(run(st.state, said("another day")).state.current_state, "booking_date");
+    EXPECT_EQ(run(st.state, said("3")).state.current_state, "booking_date");
 }
 
 TEST(Engine, TwoUnreadableAnswersHandOffToAPerson) {
@@ -164,7 +213,7 @@ TEST(Engine, AValidAnswerResetsRetries) {
     EXPECT_TRUE(contains(first.replies[0].text, "Please write your phone number using digits"));
     auto second = run(first.state, said("555-010-0123"));
     EXPECT_EQ(second.state.retries, 0);
-    EXPECT_EQ(second.state.current_state, "anything_else");
+    EXPECT_EQ(second.state.current_state, "booking_find_patient");
 }
 
 TEST(Engine, EmergencyInterruptsEveryWaitingState) {
@@ -197,7 +246,8 @@ TEST(Engine, EveryMessageGetsAnAnswer) {
             for (const auto& text : texts)
                 for (auto level : {urgency::none, urgency::self_care, urgency::routine, urgency::urgent, urgency::emergency}) {
                     auto st = run(at_state(s.id, lang), said(text, level, "other", level == urgency::emergency));
-                    EXPECT_FALSE(st.replies.empty()) << s.id << " / " << text;
+                    // A reply, or a call whose outcome brings the reply.
+                    EXPECT_TRUE(!st.replies.empty() || !st.call.empty()) << s.id << " / " << text;
                     for (const auto& r : st.replies) EXPECT_FALSE(r.text.empty()) << s.id;
                     if (level == urgency::emergency) {
                         EXPECT_EQ(st.state.current_state, "after_emergency") << s.id;
@@ -272,7 +322,7 @@ TEST(Engine, EvaluationFailureFailsTowardsAPerson) {
 TEST(Engine, RulesEscalationIsNeverDropped) {
     // Not an emergency, so no interrupt fires, but the rules asked for a person.
     auto st = run(at_state("booking_date"), said("03/20/2026", urgency::urgent, "other", true));
-    EXPECT_EQ(st.state.current_state, "booking_phone");
+    EXPECT_EQ(st.state.current_state, "booking_time");
     ASSERT_EQ(st.actions.size(), 1u);
     EXPECT_EQ(st.actions[0].kind, action_kind::escalate);
     EXPECT_EQ(st.actions[0].reason, "red_flag");
@@ -306,9 +356,9 @@ flow looping_flow(bool with_fallback) {
     f.languages = {"en"};
     f.start = "a";
     f.fallback_state = with_fallback ? "h" : "missing";
-    f.states = {{"a", {{"en", "A"}}, input_kind::none, "", {}, {}, {{{}, "b", 0, 0}}, false, 0, 0},
-                {"b", {{"en", "B"}}, input_kind::none, "", {}, {}, {{{}, "a", 0, 0}}, false, 0, 0},
-                {"h", {{"en", "H"}}, input_kind::none, "", {}, {{action_kind::handoff, "x"}}, {}, true, 0, 0}};
+    f.states = {{"a", {{"en", "A"}}, input_kind::none, "", {}, {}, {{{}, "b", 0, 0}}, false, "", false, 0, 0},
+                {"b", {{"en", "B"}}, input_kind::none, "", {}, {}, {{{}, "a", 0, 0}}, false, "", false, 0, 0},
+                {"h", {{"en", "H"}}, input_kind::none, "", {}, {{action_kind::handoff, "x"}}, {}, true, "", false, 0, 0}};
     return f;
 }
 
@@ -408,13 +458,13 @@ TEST(Clarify, AnUnsureGuessAsksWithTheCandidatesInsteadOfGuessing) {
                                                                      {"Talk to a person", "person"}}));
     // Tapping a candidate carries on as if it had been chosen from the start.
     auto next = run(st.state, said("change"));
-    EXPECT_EQ(next.state.current_state, "change_phone");
+    EXPECT_EQ(next.state.current_state, "change_name");
 }
 
 TEST(Clarify, TheSameGuessWhenConfidentIsActedOn) {
     auto st = run(at_state("reason"), unsure("can i move my thursday appointment", "reschedule_appointment", 0.93, {}));
     EXPECT_FALSE(st.clarified);
-    EXPECT_EQ(st.state.current_state, "change_phone");
+    EXPECT_EQ(st.state.current_state, "change_name");
 }
 
 TEST(Clarify, InSpanish) {

@@ -274,6 +274,70 @@ TEST(FlowLoader, SlotConditionOnAnUnknownSlot) {
     EXPECT_TRUE(has_diagnostic(r, 16, 23, "condition on slot 'consnet', which no state fills"));
 }
 
+// A state that asks the server to book: `done` becomes a call state (lines 19-21).
+std::string with_call(const std::string& call_line, const std::string& next_line) {
+    std::string t = with_line(base_flow, 20, call_line);
+    return with_line(t, 21, next_line);
+}
+
+TEST(FlowLoader, CallStatesContinueOnTheirOutcomes) {
+    auto r = load(with_call("    call: book_slot",
+                            "    next: [ { if: { outcome: booked }, to: human }, { to: human } ]"));
+    ASSERT_TRUE(r.loaded) << dump(r);
+    const auto* done = r.loaded->find("done");
+    EXPECT_EQ(done->call, "book_slot");
+    EXPECT_EQ(done->next[0].when.outcome, "booked");
+}
+
+TEST(FlowLoader, UnknownCall) {
+    auto r = load(with_call("    call: book_slots", "    next: [ { to: human } ]"));
+    EXPECT_TRUE(has_diagnostic(r, 20, 11, "state 'done': unknown call 'book_slots'; expected one of: find_patient"));
+}
+
+TEST(FlowLoader, UnknownOutcomeOfACall) {
+    auto r = load(with_call("    call: book_slot", "    next: [ { if: { outcome: found }, to: human }, { to: human } ]"));
+    EXPECT_TRUE(has_diagnostic(r, 21, 30, "call 'book_slot' has no outcome 'found'; expected one of: booked, taken, unavailable"));
+}
+
+TEST(FlowLoader, OutcomeWithoutACall) {
+    auto r = load(with_line(base_flow, 16, "      - if: { outcome: booked }"));
+    EXPECT_TRUE(has_diagnostic(r, 16, 24, "`outcome` needs a state with a `call`"));
+    auto i = load(with_line(base_flow, 8, "  - if: { outcome: booked }"));
+    EXPECT_TRUE(has_diagnostic(i, 8, 20, "`outcome` is only for the `next` of a state with a `call`"));
+}
+
+TEST(FlowLoader, ACallStateNeedsAWayOnForEveryOutcome) {
+    auto r = load(with_call("    call: book_slot", "    next: [ { if: { outcome: booked }, to: human } ]"));
+    EXPECT_TRUE(has_diagnostic(r, 19, 3, "state 'done' can get stuck"));
+}
+
+TEST(FlowLoader, ACallStateDoesNotWaitForInput) {
+    std::string t = with_call("    call: find_slots", "    next: [ { to: human } ]");
+    t = with_line(t, 19, "  done:\n    input: free_text");
+    auto r = load(t);
+    EXPECT_FALSE(r.loaded);
+    EXPECT_NE(dump(r).find("has a `call` and waits for input"), std::string::npos) << dump(r);
+}
+
+TEST(FlowLoader, OffersNeedAChoiceAndCountAsChoices) {
+    auto bad = load(with_line(base_flow, 14, "    slot: consent\n    offers: true"));
+    EXPECT_TRUE(has_diagnostic(bad, 11, 3, "state 'ask' has `offers` but its input is not `choice`"));
+    // A choice list made only of what a call found is fine.
+    std::string t = with_line(base_flow, 13, "    input: choice");
+    t = with_line(t, 16, "      - if: { slot: { consent: \"x\" } }");
+    t = with_line(t, 14, "    slot: consent\n    offers: true");
+    EXPECT_TRUE(load(t).loaded) << dump(load(t));
+}
+
+TEST(FlowLoader, SlotsACallFillsAreKnownPlaceholders) {
+    auto unknown = load(with_line(base_flow, 20, "    say: { en: \"At {appointment_when}.\", es: \"A {appointment_when}.\" }"));
+    EXPECT_FALSE(unknown.loaded);
+    std::string t = with_line(base_flow, 20, "    say: { en: \"At {appointment_when}.\", es: \"A {appointment_when}.\" }");
+    t = with_line(t, 17, "        to: booking");
+    t += "  booking:\n    call: book_slot\n    next: [ { to: done } ]\n";
+    EXPECT_TRUE(load(t).loaded) << dump(load(t));
+}
+
 TEST(FlowLoader, MissingRequiredKey) {
     auto r = load(with_line(base_flow, 5, "# no fallback"));
     EXPECT_TRUE(has_diagnostic(r, 1, 1, "missing required key 'fallback'"));

@@ -61,6 +61,7 @@ private:
         state_ = std::move(st.state);
         replies_ = std::move(st.replies);
         actions_ = std::move(st.actions);
+        call_ = std::move(st.call);
         next_reply_ = 0;
         last_read_ = nullptr;
     }
@@ -90,6 +91,24 @@ private:
             // A transcript that names an intent means a confident classifier unless it says otherwise.
             e.intent.confidence = s["confidence"].as<double>(s["intent"] ? 0.9 : 0.0);
             take(advance(flow_, state_, e, testing::fixed_now()));
+        } else if (s["call_result"]) {
+            // What the server reports after carrying out the step's call.
+            expect_all_replies_read();
+            const YAML::Node r = s["call_result"];
+            call_finished e;
+            e.call = r["call"].as<std::string>();
+            e.outcome = r["outcome"].as<std::string>();
+            for (auto it = r["values"].begin(); r["values"] && it != r["values"].end(); ++it)
+                e.values[it->first.as<std::string>()] = it->second.as<std::string>();
+            if (r["offers"]) {
+                std::vector<offer> offers;
+                for (const auto& o : r["offers"])
+                    offers.push_back({o["value"].as<std::string>(), o["label"].as<std::string>(), o["data"].as<std::string>("")});
+                e.offers = std::move(offers);
+            }
+            take(advance(flow_, state_, e, testing::fixed_now()));
+        } else if (s["call"]) {
+            EXPECT_EQ(call_, s["call"].as<std::string>()) << where_;
         } else if (s["bot"]) {
             if (auto* r = next_reply()) {
                 EXPECT_EQ(r->text, s["bot"].as<std::string>()) << where_;
@@ -138,6 +157,7 @@ private:
     conversation_state state_;
     std::vector<bot_reply> replies_;
     std::vector<action> actions_;
+    std::string call_;
     std::size_t next_reply_ = 0;
     const bot_reply* last_read_ = nullptr;
 };
