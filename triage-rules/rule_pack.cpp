@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <initializer_list>
 #include <set>
@@ -213,6 +214,44 @@ struct rule_reader {
         rule.escalate = b;
     }
 
+    // Patients write "cannot" and "will not" as often as "cant" and "wont". Pack authors write the
+    // contraction; every English phrase with one is also matched spelled out, so that "I cannot
+    // stop the bleeding" is caught like "cant stop the bleeding". The spelled-out forms contain
+    // "not", so they are self-negating exactly like the contraction.
+    static std::vector<std::string> with_spelled_out_negations(std::vector<std::string> phrases) {
+        static const std::pair<std::string_view, std::vector<std::string_view>> forms[] = {
+            {"cant", {"cannot", "can not"}}, {"wont", {"will not"}},     {"dont", {"do not"}},
+            {"doesnt", {"does not"}},        {"didnt", {"did not"}},     {"isnt", {"is not"}},
+            {"hasnt", {"has not"}},          {"havent", {"have not"}},   {"couldnt", {"could not"}},
+            {"wasnt", {"was not"}},          {"arent", {"are not"}},
+        };
+        auto is_word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '*'; };
+        const std::size_t written = phrases.size();
+        for (std::size_t i = 0; i < written; ++i) {
+            for (const auto& [contraction, spelled] : forms) {
+                for (auto replacement : spelled) {
+                    std::string out;
+                    bool changed = false;
+                    const std::string& p = phrases[i];
+                    for (std::size_t at = 0; at < p.size();) {
+                        const bool starts = p.compare(at, contraction.size(), contraction) == 0 &&
+                                            (at == 0 || !is_word_char(p[at - 1])) &&
+                                            (at + contraction.size() == p.size() || !is_word_char(p[at + contraction.size()]));
+                        if (starts) {
+                            out += replacement;
+                            at += contraction.size();
+                            changed = true;
+                        } else {
+                            out += p[at++];
+                        }
+                    }
+                    if (changed && std::find(phrases.begin(), phrases.end(), out) == phrases.end()) phrases.push_back(out);
+                }
+            }
+        }
+        return phrases;
+    }
+
     // language -> phrases, as under `patterns` and in each `requires` group.
     std::map<std::string, std::vector<std::string>> read_phrase_map(const YAML::Node& k, const YAML::Node& v,
                                                                     const std::string& what) {
@@ -225,6 +264,7 @@ struct rule_reader {
         r.each(v, {}, what, [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
             if (!r.language(lk, lang, what)) return;
             auto list = r.phrases(lk, lv, what + "." + lang);
+            if (lang == "en") list = with_spelled_out_negations(std::move(list));
             if (!list.empty()) out[lang] = std::move(list);
         });
         return out;

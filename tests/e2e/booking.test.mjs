@@ -311,3 +311,105 @@ test('FHIR server stopped mid-booking: the patient is told plainly and offered a
   assert.equal(n, 10);
   c.close();
 });
+
+test('moving a visit books the new time first, then cancels the old one', async () => {
+  const first = await toOffers(stack.base, PATIENTS.linh, { day: weekday(11), type: 'Video visit' });
+  await first.say(first.turn.last.quick_replies[0].value);
+  await first.say('yes');
+  const [oldBook] = await audits(first.started.conversation, 'scheduling.book_slot');
+  assert.equal(oldBook.outcome, 'booked');
+  first.c.close();
+
+  const c = await PatientClient.connect(stack.base);
+  c.send({ type: 'start', v: 1, lang: 'en', time_zone: 'Europe/London' });
+  const started = await c.waitFor((f) => f.type === 'started');
+  await c.waitFor((f) => f.type === 'bot');
+  let n = 0;
+  const say = async (text) => (await c.say(`r${++n}`, text, { timeout: 15000 }));
+  await say('yes');
+  await say('I need to move my appointment');
+  await say(PATIENTS.linh.name);
+  await say(PATIENTS.linh.dob);
+  const list = (await say(PATIENTS.linh.phone)).last;
+  const visits = list.quick_replies.filter((q) => q.value !== 'not_listed');
+  await say(visits[visits.length - 1].value);
+  await say('Move it');
+  await say('Video visit');
+  await say(weekday(12).typed);
+  // Already identified in this conversation: no second round of name, birth date and phone.
+  const offers = (await say('Any time')).last;
+  assert.match(offers.text, /These times are free/, JSON.stringify(offers));
+  await say(offers.quick_replies[0].value);
+  const done = await say('yes');
+  assert.ok(done.bots.some((b) => /^Done\. Your new visit is .* and the visit on .* is cancelled\./.test(b.text)), JSON.stringify(done.bots));
+  const [newBook] = await audits(started.conversation, 'scheduling.book_slot');
+  const [cancel] = await audits(started.conversation, 'scheduling.cancel_appointment');
+  assert.equal(newBook.outcome, 'booked');
+  assert.equal(cancel.outcome, 'cancelled');
+  assert.notEqual(cancel.appointment, newBook.appointment, 'the old visit is the one cancelled');
+  assert.equal((await fhirGet(fhirA, cancel.appointment)).status, 'cancelled');
+  assert.equal((await fhirGet(fhirA, newBook.appointment)).status, 'booked');
+  const ids = psql(stack, `SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE conversation_id = '${started.conversation}' AND action LIKE 'scheduling.%'`);
+  assert.ok(ids.indexOf('scheduling.book_slot') < ids.indexOf('scheduling.cancel_appointment'), ids);
+  c.close();
+});
+
+// Urgent symptoms: a nurse calls back today in any case; a visit is offered only today.
+async function urgentToVisit(base) {
+  const c = await PatientClient.connect(base);
+  c.send({ type: 'start', v: 1, lang: 'en', time_zone: 'Europe/London' });
+  const started = await c.waitFor((f) => f.type === 'started');
+  await c.waitFor((f) => f.type === 'bot');
+  let n = 0;
+  const say = async (text) => (await c.say(`u${++n}`, text, { timeout: 15000 }));
+  await say('yes');
+  const urgent = await say('I twisted my ankle playing football, it is really swollen and I cannot put weight on it');
+  assert.match(urgent.last.text, /call you back today/, JSON.stringify(urgent.bots));
+  const offer = await say('555-0102');
+  assert.match(offer.last.text, /look for a visit at the clinic today/);
+  await say('yes');
+  await say(PATIENTS.chidi.name);
+  await say(PATIENTS.chidi.dob);
+  const result = await say(PATIENTS.chidi.phone);
+  return { c, started, result };
+}
+
+test('urgent symptoms: with no visit free today, the patient is told the nurse will still call today', async () => {
+  // The seed's first slots are tomorrow (UTC).
+  const { c, started, result } = await urgentToVisit(stack.base);
+  assert.ok(result.bots.some((b) => /There is no free visit left today\. Our nurses will call you today at 15550102/.test(b.text)), JSON.stringify(result.bots));
+  const [find] = await audits(started.conversation, 'scheduling.find_slots');
+  assert.equal(find.same_day, true);
+  assert.equal(find.outcome, 'none');
+  assert.match(psql(stack, `SELECT string_agg(reason, ',') FROM escalations WHERE conversation_id = '${started.conversation}'`), /same_day_callback/);
+  c.close();
+});
+
+test('urgent symptoms: a slot free later today is offered, and only today\'s', async (t) => {
+  // A free slot in 90 minutes, if that is still today in London (the demo clinic's zone in the stack).
+  const start = new Date(Math.ceil((Date.now() + 90 * 60000) / 60000) * 60000);
+  const londonDay = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(d);
+  if (londonDay(start) !== londonDay(new Date())) return t.skip('too late in the day to add a slot for today');
+  const slot = {
+    resourceType: 'Slot',
+    schedule: { reference: 'Schedule/sched-1' },
+    status: 'free',
+    serviceType: [{ coding: [{ system: 'urn:triage:test:service-type', code: 'general-practice' }] }],
+    start: start.toISOString().replace('.000Z', 'Z'),
+    end: new Date(start.getTime() + 20 * 60000).toISOString().replace('.000Z', 'Z'),
+  };
+  const created = await fetch(`${fhirA}/Slot`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(slot) });
+  assert.equal(created.status, 201);
+  const { id } = await created.json();
+  try {
+    const { c, started, result } = await urgentToVisit(stack.base);
+    assert.match(result.last.text, /These times are free today/, JSON.stringify(result.bots));
+    const times = result.last.quick_replies.filter((q) => q.value !== 'other_day');
+    assert.equal(times.length, 1, 'only the slot of today');
+    const [find] = await audits(started.conversation, 'scheduling.find_slots');
+    assert.deepEqual(find.slots, [`Slot/${id}`]);
+    c.close();
+  } finally {
+    await fetch(`${fhirA}/Slot/${id}`, { method: 'DELETE' });
+  }
+});

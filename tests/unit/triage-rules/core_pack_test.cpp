@@ -36,6 +36,10 @@ TEST(core_pack, english_emergencies) {
         {"Tight chest and sweating", E},
         {"i cant breath", E},
         {"I can't breathe properly", E},
+        // Contractions spelled out: patterns are written "cant", "wont"; patients write both.
+        {"I cut my arm and I cannot stop the bleeding", E},
+        {"the cut on his leg is bleeding and it will not stop", E},
+        {"my baby is floppy and I can not wake her up", E},
         {"having trouble brething since this morning", E},
         {"my lips are turning blue", E},
         {"my son is choking on a grape", E},

@@ -73,8 +73,9 @@ rules:
     EXPECT_TRUE(chest.escalate);
     EXPECT_EQ(chest.rationale, "Chest pain.");
     EXPECT_EQ(chest.guideline, "AHA");
-    // "Chest PAIN" and "chest pain" are one phrase once normalised.
-    EXPECT_EQ(chest.patterns.at("en"), (std::vector<std::string>{"chest pain", "cant breathe"}));
+    // "Chest PAIN" and "chest pain" are one phrase once normalised; an English contraction is also
+    // matched spelled out ("I cannot breathe"), Spanish phrases are left as written.
+    EXPECT_EQ(chest.patterns.at("en"), (std::vector<std::string>{"chest pain", "cant breathe", "cannot breathe", "can not breathe"}));
     EXPECT_EQ(chest.patterns.at("es"), (std::vector<std::string>{"opresion en el pecho"}));
     EXPECT_EQ(chest.advice.at("es"), "Llame ya.");
     EXPECT_FALSE(p.rules[1].escalate);
