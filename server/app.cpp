@@ -18,6 +18,7 @@
 #include "server/services.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -339,6 +340,11 @@ int run(const config& cfg) {
         });
     };
     wait_reload();
+
+    // Each I/O thread reads the EHR's CapabilityStatement now, so the booking strategy is known
+    // (and logged) before the first patient asks; a server that is down is asked again later.
+    for (unsigned i = 0; i < n_threads; ++i)
+        asio::co_spawn(*contexts[i], services[i]->booking->prepare(), asio::detached);
 
     asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {

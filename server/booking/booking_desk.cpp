@@ -499,6 +499,28 @@ booking_desk::booking_desk(asio::any_io_executor ex, asio::ssl::context* tls, co
 
 booking_desk::~booking_desk() = default;
 
+asio::awaitable<void> booking_desk::prepare() {
+    try {
+        co_await impl_->ready();
+    } catch (const std::exception&) {
+        log::error("booking.prepare_threw", {});
+    }
+}
+
+asio::awaitable<std::vector<integrations::postgres::audit_entry>> booking_desk::release_if_held(
+    const dialog::conversation_state& state) {
+    std::vector<integrations::postgres::audit_entry> out;
+    const auto* chosen = offer_named(state, slot_of(state, "chosen_slot"));
+    if (!chosen || !data_of(*chosen).contains("held")) co_return out;
+    booking_request r{"release_hold", &state, {}, {}, {}, std::chrono::system_clock::now()};
+    auto report = co_await carry_out(std::move(r));
+    for (auto& e : report.audit) {
+        e.detail_json.insert(1, R"("reason":"patient_left",)");
+        out.push_back(std::move(e));
+    }
+    co_return out;
+}
+
 asio::awaitable<booking_report> booking_desk::carry_out(booking_request r) {
     booking_report out;
     out.finished.call = r.call;

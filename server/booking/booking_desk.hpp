@@ -57,6 +57,14 @@ public:
     // Never throws; an unknown call is `unavailable`.
     boost::asio::awaitable<booking_report> carry_out(booking_request r);
 
+    // Reads the EHR's CapabilityStatement and chooses the strategy (also done on first use).
+    boost::asio::awaitable<void> prepare();
+
+    // The patient left while a time was held for them (IHE $hold): let it go now rather than
+    // when the hold expires. Audit entries for the release, if there was one.
+    boost::asio::awaitable<std::vector<integrations::postgres::audit_entry>> release_if_held(
+        const dialog::conversation_state& state);
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

@@ -204,6 +204,7 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
         buffer.consume(buffer.size());
         co_await session.on_text(std::move(frame));
     }
+    co_await session.on_disconnect();
     log::info("patient.disconnected", {{"conn", connection_id}});
 }
 

@@ -144,6 +144,24 @@ asio::awaitable<void> patient_session::send_replies(const std::vector<dialog::bo
 
 asio::awaitable<void> patient_session::on_transport_error(std::string code) { co_await send_error(code); }
 
+asio::awaitable<void> patient_session::on_disconnect() {
+    // Only while the confirmation question is open: after it the hold became a booking or was
+    // released by the flow itself.
+    if (!conv_ || !conv_->stored || conv_->state.current_state != "booking_confirm") co_return;
+    try {
+        auto audit = co_await local_.booking->release_if_held(conv_->state);
+        if (audit.empty()) co_return;
+        for (auto& e : audit) {
+            e.detail_json.insert(1, "\"conversation\":\"" + conv_->id + "\",");
+            auto ec = co_await local_.store->async_audit(clinic_.id, e.actor, e.action, e.detail_json);
+            if (ec) log::warn("audit.unrecorded", {{"conn", connection_id_}, {"ec", ec}});
+        }
+        log::info("booking.hold_released", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+    } catch (const std::exception&) {
+        log::error("booking.release_threw", {{"conn", connection_id_}});
+    }
+}
+
 asio::awaitable<void> patient_session::carry_out_calls(dialog::step& step, std::chrono::system_clock::time_point now,
                                                        std::vector<pg::audit_entry>& audit) {
     // find_patient -> find_slots is the longest chain in a turn; more means a flow loop.

@@ -32,6 +32,8 @@ public:
 
     // Never throws: any internal failure is turned into a safe reply and an escalation.
     boost::asio::awaitable<void> on_text(std::string frame);
+    // The patient's connection is gone: a time held for them while they were confirming is let go.
+    boost::asio::awaitable<void> on_disconnect();
     // A frame the transport refused (binary, too large, invalid UTF-8).
     boost::asio::awaitable<void> on_transport_error(std::string code);
 

@@ -413,3 +413,22 @@ test('urgent symptoms: a slot free later today is offered, and only today\'s', a
     await fetch(`${fhirA}/Slot/${id}`, { method: 'DELETE' });
   }
 });
+
+test('a patient who leaves while a time is held for them (IHE $hold) lets it go at once', async () => {
+  const { c, say, started, turn } = await toOffers(stack.base, PATIENTS.maria, { day: weekday(13), type: 'Video visit' });
+  const confirm = await say(turn.last.quick_replies[0].value);
+  assert.match(confirm.last.text, /Shall I book/);
+  const [hold] = await audits(started.conversation, 'scheduling.hold_slot');
+  assert.equal(hold.outcome, 'held');
+  assert.equal((await fhirGet(fhirA, hold.slot)).status, 'busy-tentative');
+  c.ws.terminate();
+  // The server notices the closed socket and releases the hold; wait for the slot to be free.
+  let status;
+  for (let i = 0; i < 100 && status !== 'free'; i++) {
+    status = (await fhirGet(fhirA, hold.slot)).status;
+    if (status !== 'free') await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(status, 'free', 'the held slot is free again well before the hold would expire');
+  const released = psql(stack, `SELECT detail->>'reason' FROM audit_events WHERE action = 'scheduling.release_hold' AND detail->>'conversation' = '${started.conversation}'`);
+  assert.equal(released, 'patient_left');
+});
