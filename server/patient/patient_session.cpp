@@ -144,6 +144,23 @@ asio::awaitable<void> patient_session::send_replies(const std::vector<dialog::bo
 
 asio::awaitable<void> patient_session::on_transport_error(std::string code) { co_await send_error(code); }
 
+asio::awaitable<void> patient_session::announce(const std::vector<pg::escalation_entry>& raised) {
+    // After the commit, so a console that reads the queue from PostgreSQL on this news finds the
+    // row. Ids and codes only: Redis is not a place for PHI. A lost announcement is not a lost
+    // escalation: consoles catch up from PostgreSQL when they (re)connect.
+    for (const auto& e : raised) {
+        std::string payload = json::serialize(json::object{{"type", "escalation.raised"},
+                                                           {"escalation", e.id},
+                                                           {"conversation", conv_->id},
+                                                           {"clinic", clinic_.id},
+                                                           {"reason", e.reason},
+                                                           {"urgency", e.urgency}});
+        std::vector<std::string> cmd{"PUBLISH", desk_channel(clinic_.id), std::move(payload)};
+        auto r = co_await local_.redis->async_command(std::move(cmd));
+        if (!r) log::warn("escalation.unannounced", {{"conn", connection_id_}, {"ec", r.error()}});
+    }
+}
+
 asio::awaitable<void> patient_session::on_disconnect() {
     // Only while the confirmation question is open: after it the hold became a booking or was
     // released by the flow itself.
@@ -231,8 +248,10 @@ asio::awaitable<void> patient_session::fail_towards_human(const std::string& cli
     w.conversation_id = conv_->id;
     w.escalations.push_back({new_uuid(), "internal_error", "urgent", R"({"evaluation_failed":true})"});
     w.audit.push_back({"system", "escalation.raised", R"({"reason":"internal_error"})"});
+    std::vector<pg::escalation_entry> raised = w.escalations;
     auto ec = co_await local_.store->async_record(std::move(w));
     if (ec) log::error("escalation.unrecorded", {{"conn", connection_id_}, {"ec", ec}});
+    else co_await announce(raised);
 }
 
 asio::awaitable<void> patient_session::dispatch(const protocol::client_frame& f) {
@@ -513,7 +532,9 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     if (after.highest_urgency != before.highest_urgency) w.highest_urgency = std::string(rules::to_string(after.highest_urgency));
     w.ended = after.ended;
 
+    std::vector<pg::escalation_entry> raised = w.escalations;
     auto ec = co_await local_.store->async_record(std::move(w));
+    if (!ec) co_await announce(raised);
     if (ec == errc::pg_unique_violation) {
         // Either a resend whose first attempt was stored (ack it as before) or a sequence race
         // with another instance (the patient resends and gets the fresh state).

@@ -18,6 +18,9 @@
 
 namespace triage::server {
 
+// The pub/sub channel on which a clinic's escalation desk hears news (docs/architecture.md).
+inline std::string desk_channel(const std::string& clinic_id) { return "triage:desk:" + clinic_id; }
+
 class frame_sender {
 public:
     virtual ~frame_sender() = default;
@@ -52,6 +55,8 @@ private:
     boost::asio::awaitable<void> on_resume(const protocol::resume_frame& f);
     boost::asio::awaitable<void> on_message(const protocol::message_frame& f);
     boost::asio::awaitable<void> fail_towards_human(const std::string& client_id);
+    // Tells every instance's staff consoles about escalations just recorded (Redis pub/sub).
+    boost::asio::awaitable<void> announce(const std::vector<integrations::postgres::escalation_entry>& raised);
     // Runs the booking calls `step` stopped at, feeding each outcome back into the flow.
     boost::asio::awaitable<void> carry_out_calls(dialog::step& step, std::chrono::system_clock::time_point now,
                                                  std::vector<integrations::postgres::audit_entry>& audit);
