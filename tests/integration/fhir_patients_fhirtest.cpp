@@ -83,6 +83,11 @@ protected:
         EXPECT_TRUE(body) << what;
         return body.value_or("");
     }
+    std::string hook_with_body(const std::string& what, const std::string& body) {
+        auto out = triage::test::fhir_hook(ctx_, base_, what, "POST", body);
+        EXPECT_TRUE(out) << what;
+        return out.value_or("");
+    }
     json::value read(const std::string& type, const std::string& id) {
         auto r = run(c_->async_read(type, id));
         EXPECT_TRUE(r) << r.error.summary;
@@ -149,24 +154,6 @@ protected:
 
     std::string system_;
 };
-
-// Changes the Appointment behind the back of a cancel in progress: after `after`, a PUT (no
-// If-Match) that adds a description, then the server's response delay is switched off.
-asio::awaitable<bool> change_meanwhile(fhir::client& c, std::string base, json::value appt, std::chrono::milliseconds after) {
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex, after);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    appt.as_object()["description"] = "changed meanwhile";
-    std::string path = "Appointment/" + std::string(appt.at("id").as_string());
-    std::string body = json::serialize(appt);
-    std::vector<std::pair<std::string, std::string>> none;
-    auto r = co_await c.async_request("PUT", path, body, none, false);
-    http::request req;
-    req.method = "POST";
-    req.url = base.substr(0, base.rfind("/fhir")) + "/__test/delay?ms=0";
-    auto off = co_await http::async_fetch(ex, nullptr, req);
-    co_return r && off && off->status == 200;
-}
 
 }  // namespace
 
@@ -454,19 +441,15 @@ TEST_P(fhir_Appointment_changes, a_change_made_meanwhile_is_reread_not_overwritt
     const std::string id = book(slot, "pat-2");
     const json::value appt = read("Appointment", id);
     const std::size_t conflicts_before = requests_with_status(412);
-    // Every answer is 500 ms late and the change comes 150 ms in, so the cancel's first read is
-    // answered only after the change was made: its update then carries a stale If-Match (412),
-    // and it must read again. (The server handles one request at a time, in arrival order.)
-    hook("delay?ms=500");
-    fhir::client other(ctx_.get_executor(), nullptr, s_, sink_);
+    // Someone changes the Appointment between the cancel's read and its update (the test
+    // server applies the change just before it handles that update): the If-Match is stale
+    // (412), and the cancel must read again rather than overwrite the change.
+    const std::string before = GetParam() == fhir::booking_strategy::transaction_bundle
+                                   ? "touch-before?method=POST&at=&path=Appointment/" + id
+                                   : "touch-before?method=PUT&path=Appointment/" + id;
+    hook_with_body(before, R"({"description":"changed meanwhile"})");
     auto desk = this->desk();
-    auto cancelled = asio::co_spawn(ctx_, desk.async_cancel(id, "pat-2"), asio::use_future);
-    auto changed = asio::co_spawn(ctx_, change_meanwhile(other, base_, appt, std::chrono::milliseconds(150)), asio::use_future);
-    ctx_.restart();
-    ctx_.run();
-    auto r = cancelled.get();
-    EXPECT_TRUE(changed.get());
-    hook("delay?ms=0");
+    auto r = run(desk.async_cancel(id, "pat-2"));
     ASSERT_TRUE(r) << r.error.summary;
     EXPECT_EQ(r.value->what, cancel::cancelled);
     EXPECT_FALSE(r.value->slot_left_busy);

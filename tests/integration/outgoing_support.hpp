@@ -36,9 +36,11 @@ inline std::string read_file(const std::string& path) {
 // POST (or GET) [server]/__test/WHAT on the FHIR test server whose FHIR base is `fhir_base`;
 // the body, or nothing if the hook failed.
 inline std::optional<std::string> fhir_hook(boost::asio::io_context& ctx, const std::string& fhir_base,
-                                            const std::string& what, const std::string& method = "POST") {
+                                            const std::string& what, const std::string& method = "POST",
+                                            const std::string& body = {}) {
     integrations::http::request req;
     req.method = method;
+    req.body = body;
     req.url = fhir_base.substr(0, fhir_base.rfind("/fhir")) + "/__test/" + what;
     auto r = run_to_completion(ctx, integrations::http::async_fetch(ctx.get_executor(), nullptr, req));
     if (!r || r->status >= 300) return std::nullopt;

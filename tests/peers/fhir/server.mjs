@@ -456,10 +456,12 @@ function outcomeResponse(outcome) {
 }
 
 // ---------------------------------------------------------------- test hooks
-const testState = { delayMs: 0, failStatus: 503, failCount: 0, log: [] };
+// touchBefore: { method, path, patch } — just before the next matching request is handled,
+// someone else changes that resource (a real concurrent modification, deterministic).
+const testState = { delayMs: 0, failStatus: 503, failCount: 0, log: [], touchBefore: null };
 let seedSnapshot;
 
-async function handleTestHook(method, u) {
+async function handleTestHook(method, u, body) {
   const route = `${method} ${u.pathname}`;
   const num = (name, dflt) => {
     const v = Number(u.searchParams.get(name) ?? dflt);
@@ -473,11 +475,22 @@ async function handleTestHook(method, u) {
       testState.failStatus = num('status', 503);
       testState.failCount = num('count', 1);
       return { ok: true, failStatus: testState.failStatus, failCount: testState.failCount };
+    case 'POST /__test/touch-before': {
+      // ?path=Appointment/ID (the resource to change, fields from the JSON body) and the request
+      // it precedes: method (default PUT) and at (path under /fhir; default the same resource,
+      // empty for a batch/transaction posted to the base).
+      const path = u.searchParams.get('path') ?? '';
+      const [type, id] = path.split('/');
+      if (!type || !id) return { ok: false, error: 'path must be Type/id' };
+      const at = u.searchParams.has('at') ? u.searchParams.get('at') : path;
+      testState.touchBefore = { method: u.searchParams.get('method') ?? 'PUT', at: at ? `/fhir/${at}` : '/fhir', type, id, patch: JSON.parse(body || '{}') };
+      return { ok: true };
+    }
     case 'POST /__test/reset':
       // Serialised so a reset never lands in the middle of a FHIR request.
       return exclusive(() => {
         restore(seedSnapshot);
-        Object.assign(testState, { delayMs: 0, failStatus: 503, failCount: 0, log: [] });
+        Object.assign(testState, { delayMs: 0, failStatus: 503, failCount: 0, log: [], touchBefore: null });
         return { ok: true };
       });
     case 'GET /__test/requests':
@@ -514,7 +527,7 @@ const server = createServer(async (req, res) => {
     const rawBody = await readBody(req);
 
     if (u.pathname.startsWith('/__test/')) {
-      const out = await handleTestHook(method, u);
+      const out = await handleTestHook(method, u, rawBody);
       return out ? send(res, 200, out, { 'Content-Type': 'application/json' }) : send(res, 404, { error: 'unknown test hook' }, { 'Content-Type': 'application/json' });
     }
     if (u.pathname !== '/fhir' && !u.pathname.startsWith('/fhir/')) {
@@ -529,6 +542,14 @@ const server = createServer(async (req, res) => {
       result = { status: testState.failStatus, body: failureOutcome(testState.failStatus), headers: testState.failStatus === 503 || testState.failStatus === 429 ? { 'Retry-After': '1' } : {} };
     } else {
       const rel = u.pathname.slice('/fhir'.length) + u.search;
+      const touch = testState.touchBefore;
+      if (touch && touch.method === method && u.pathname.replace(/\/$/, '') === touch.at) {
+        testState.touchBefore = null;
+        await exclusive(async () => {
+          const current = await repo.readResource(touch.type, touch.id);
+          await repo.updateResource({ ...current, ...touch.patch });
+        });
+      }
       result = await exclusive(() => handleFhir(method, rel || '/', req.headers, rawBody, base)).catch((err) => outcomeResponse(normalizeOperationOutcome(err)));
     }
     testState.log.push({ method, path: u.pathname + u.search, status: result.status, at: new Date().toISOString() });
