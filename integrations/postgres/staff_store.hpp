@@ -1,0 +1,275 @@
+#pragma once
+// The escalation desk's records in PostgreSQL (migration 003): staff users and their sign-in
+// sessions, the escalation lifecycle with its audit trail, internal notes and canned replies.
+// Like conversation_store it stores what it is handed: the caller checks roles, hashes tokens and
+// passwords, seals notes, and applies its idle timeout.
+//
+// Tenant scope: every function that takes a clinic id runs its statements after
+// clinic_scope(clinic) in one transaction, so row-level security admits that clinic's rows only,
+// and filters on the clinic as well. Two lookups are cross-clinic by nature, because the clinic is
+// what they find out: async_find_user_by_oidc and async_find_session. They set a transaction-local
+// lookup key instead (triage.oidc_issuer/subject, triage.session_id_hash) that migration 003's
+// read-only policies match against exactly one row; scope everything after them to the clinic
+// they return.
+//
+// Ids are uuids in text form; anything else fails with errc::pg_query_failed. Byte strings
+// (hashes, sealed bodies) are passed and returned raw. Errors: errc::pg_unavailable, errc::timeout,
+// errc::pg_query_failed (including a CHECK violation: an unknown role, kind or outcome),
+// errc::pg_unique_violation and errc::not_found as stated per function.
+//
+// runs on: the executor of its pool.
+
+#include "integrations/postgres/connection.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace triage::integrations::postgres {
+
+// A point in time as PostgreSQL keeps it (microseconds).
+using timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
+struct staff_user {
+    std::string id;
+    std::string clinic_id;
+    std::string email;         // lower-case
+    std::string display_name;  // the first name the patient sees
+    std::string role;          // front_desk | nurse | clinic_admin | auditor
+    std::optional<std::string> password_hash;  // Argon2id string; secret, never logged
+    std::optional<std::string> oidc_issuer;
+    std::optional<std::string> oidc_subject;
+    bool active = true;        // sign-in must refuse an inactive user
+};
+
+struct new_staff_session {
+    std::string id_hash;    // bytes: hash of the session token (the token is never stored)
+    std::string user_id;
+    std::string csrf_hash;  // bytes: hash of the CSRF token
+    std::string kind;       // local | oidc
+    std::chrono::seconds lifetime{0};  // absolute expiry = database now() + lifetime
+    std::optional<std::string> idp_session_hint;  // id_token_hint for provider logout; secret
+};
+
+// A live session: not revoked, before its absolute expiry, of an active user.
+struct staff_session {
+    std::string user_id;
+    std::string clinic_id;
+    std::string role;
+    std::string display_name;
+    std::string email;
+    std::string csrf_hash;  // bytes
+    std::string kind;
+    std::optional<std::string> idp_session_hint;  // secret
+    std::chrono::seconds idle{0};        // since the last touch, by the database clock
+    std::chrono::seconds expires_in{0};  // until the absolute expiry, by the database clock
+};
+
+struct escalation_record {
+    std::string id;
+    std::string clinic_id;
+    std::string conversation_id;
+    std::string reason;
+    std::string urgency;
+    std::string status;        // raised | notified | claimed | in_conversation | resolved | handed_back
+    int priority = 0;          // higher first
+    std::string triage_json;   // rule ids, spans, modifiers, versions
+    std::string summary_json;  // structured handoff summary
+    std::optional<std::string> claimed_by;       // staff user id
+    std::optional<std::string> claimed_by_name;  // their display name ("taken by Ana")
+    std::optional<std::string> outcome;
+    std::optional<std::string> linked_escalation;  // earlier contact of the same patient
+    timestamp raised_at{};
+    timestamp updated_at{};
+    std::optional<timestamp> notified_at;
+    std::optional<timestamp> renotified_at;
+    std::optional<timestamp> oncall_sent_at;
+    std::optional<timestamp> claimed_at;
+    std::optional<timestamp> resolved_at;
+};
+
+struct escalation_snapshot {
+    std::vector<escalation_record> escalations;
+    // Pass as `since` to async_escalations_changed_since to get everything that changes after
+    // this read. It lags a little behind (rows may come again: apply them idempotently, the
+    // newest updated_at wins) so that nothing committed late is ever skipped.
+    timestamp cursor{};
+};
+
+// The outcome of a lifecycle transition. `applied` false means the transition was refused
+// because of the escalation's state (already claimed, wrong status, not the claimer, an
+// inactive, auditor or foreign user, already done by another instance); `escalation` then shows
+// the state as it stands, e.g. who holds it.
+struct escalation_transition {
+    bool applied = false;
+    escalation_record escalation;
+};
+
+struct new_escalation_note {
+    std::string id;             // uuid chosen by the caller (it is in the sealing's associated data)
+    std::string escalation_id;
+    std::string author;         // staff user id
+    std::uint32_t key_id = 0;
+    std::string sealed_body;    // bytes
+};
+
+struct escalation_note {
+    std::string id;
+    std::string escalation_id;
+    std::string author;
+    std::uint32_t key_id = 0;
+    std::string sealed_body;
+    timestamp created_at{};
+};
+
+struct canned_reply {
+    std::string id;  // ignored by async_upsert_canned_reply
+    std::string title;
+    std::string body_en;
+    std::string body_es;
+    int position = 0;
+};
+
+class staff_store {
+public:
+    explicit staff_store(pool& p);
+
+    // ---- staff users ----
+
+    // Creates the user, or updates the one with this (clinic, email): display name and role are
+    // replaced, the user is active again, and the password hash is replaced when one is given
+    // (empty: a new user has no local sign-in, an existing one keeps its hash). The email is
+    // stored lower-case. Returns the user's id.
+    boost::asio::awaitable<boost::system::result<std::string>> async_create_user(
+        std::string clinic_id, std::string email, std::string display_name, std::string role,
+        std::string password_hash);
+    // The email is compared lower-case. Returns inactive users too (check `active`).
+    boost::asio::awaitable<boost::system::result<std::optional<staff_user>>> async_find_user_by_email(
+        std::string clinic_id, std::string email);
+    // Cross-clinic: the user bound to this verified identity, in whichever clinic. Returns
+    // inactive users too (check `active`). REQUIRES: issuer and subject come from a verified
+    // ID token.
+    boost::asio::awaitable<boost::system::result<std::optional<staff_user>>> async_find_user_by_oidc(
+        std::string issuer, std::string subject);
+    // Binds (or, with both empty, unbinds) an OIDC identity. errc::not_found: no such user in
+    // the clinic; errc::pg_unique_violation: the identity belongs to another user (of any clinic).
+    boost::asio::awaitable<boost::system::error_code> async_link_oidc(std::string clinic_id, std::string user_id,
+                                                                      std::string issuer, std::string subject);
+    // Empty removes local sign-in. errc::not_found: no such user in the clinic.
+    boost::asio::awaitable<boost::system::error_code> async_set_password(std::string clinic_id, std::string user_id,
+                                                                         std::string password_hash);
+    // Deactivating also revokes all the user's sessions, in the same transaction.
+    // errc::not_found: no such user in the clinic.
+    boost::asio::awaitable<boost::system::error_code> async_set_active(std::string clinic_id, std::string user_id,
+                                                                       bool active);
+
+    // ---- sessions ----
+
+    // errc::not_found: the user is not an active user of this clinic; errc::pg_unique_violation:
+    // a session with this hash exists.
+    boost::asio::awaitable<boost::system::error_code> async_create_session(std::string clinic_id,
+                                                                           new_staff_session s);
+    // Cross-clinic: the live session with this token hash, joined with its user; nullopt when
+    // unknown, revoked, past its absolute expiry or of an inactive user. The caller applies its
+    // idle timeout to `idle` (and then revokes), and scopes everything after to `clinic_id`.
+    boost::asio::awaitable<boost::system::result<std::optional<staff_session>>> async_find_session(
+        std::string id_hash);
+    // Marks the session seen now. errc::not_found: not a live session of this clinic.
+    boost::asio::awaitable<boost::system::error_code> async_touch_session(std::string clinic_id, std::string id_hash);
+    // Sign-out; succeeds also when the session is already revoked or unknown.
+    boost::asio::awaitable<boost::system::error_code> async_revoke_session(std::string clinic_id, std::string id_hash);
+    // Sign out everywhere. Returns how many live sessions were revoked.
+    boost::asio::awaitable<boost::system::result<std::size_t>> async_revoke_user_sessions(std::string clinic_id,
+                                                                                          std::string user_id);
+
+    // ---- the queue ----
+
+    // Open escalations (not resolved or handed back) raised at or after `raised_since`, highest
+    // priority first, then oldest first.
+    boost::asio::awaitable<boost::system::result<escalation_snapshot>> async_open_escalations(
+        std::string clinic_id, timestamp raised_since);
+    // Every escalation, open or not, whose row changed at or after `since` (a cursor from an
+    // earlier snapshot), oldest change first. For a console catching up after a reconnect.
+    boost::asio::awaitable<boost::system::result<escalation_snapshot>> async_escalations_changed_since(
+        std::string clinic_id, timestamp since);
+    boost::asio::awaitable<boost::system::result<std::optional<escalation_record>>> async_escalation(
+        std::string clinic_id, std::string escalation_id);
+
+    // ---- transitions ----
+    // Each runs as one transaction: the UPDATE whose WHERE clause holds the allowed-transition
+    // check, and, only if it changed the row, an audit_events row (actor "system" or
+    // "staff:<user>", action "escalation.<verb>", detail with ids and codes only). Concurrent
+    // callers on any instance are serialised by the row lock: exactly one of them applies.
+    // errc::not_found: no such escalation in this clinic. `user_id` must be an active, non-auditor
+    // user of the clinic (the server checks roles first; this is the backstop).
+
+    // raised -> notified (first notification sent). Actor: system.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_mark_notified(
+        std::string clinic_id, std::string escalation_id);
+    // Still unclaimed after the first SLA: records the louder re-notification, once. Mark first,
+    // then notify: `applied` false means another instance did, or someone claimed it meanwhile.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_mark_renotified(
+        std::string clinic_id, std::string escalation_id);
+    // Still unclaimed after the second SLA: records that the on-call webhook is called, once
+    // (same mark-then-send rule).
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_mark_oncall_sent(
+        std::string clinic_id, std::string escalation_id);
+    // raised | notified -> claimed by `user_id`. When refused, `escalation.claimed_by` and
+    // `claimed_by_name` say who holds it.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_claim(
+        std::string clinic_id, std::string escalation_id, std::string user_id);
+    // claimed -> in_conversation, by the claimer only.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_start_conversation(
+        std::string clinic_id, std::string escalation_id, std::string user_id);
+    // claimed | in_conversation -> resolved, by the claimer or a clinic_admin. `outcome`:
+    // called_emergency_services | callback_booked | advice_given | no_action_needed | other
+    // (anything else fails with errc::pg_query_failed). `reason` is a short code for the audit
+    // detail (may be empty), never free text.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_resolve(
+        std::string clinic_id, std::string escalation_id, std::string user_id, std::string outcome,
+        std::string reason);
+    // claimed | in_conversation -> handed_back (outcome handed_back), by the claimer or a
+    // clinic_admin. `flow_state` (the flow step the bot resumes at, an id) goes to the audit detail.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_hand_back(
+        std::string clinic_id, std::string escalation_id, std::string user_id, std::string flow_state);
+    // Links a repeat contact to the earlier escalation of the same patient (same clinic), once.
+    // Actor: system.
+    boost::asio::awaitable<boost::system::result<escalation_transition>> async_link_repeat(
+        std::string clinic_id, std::string escalation_id, std::string earlier_id);
+
+    // ---- internal notes ----
+
+    // Stores the sealed note and an "escalation.note_added" audit row. errc::not_found: no such
+    // escalation in the clinic, or the author is not an active user of it.
+    boost::asio::awaitable<boost::system::error_code> async_add_note(std::string clinic_id, new_escalation_note n);
+    // In the order they were added.
+    boost::asio::awaitable<boost::system::result<std::vector<escalation_note>>> async_notes(
+        std::string clinic_id, std::string escalation_id);
+
+    // ---- canned replies ----
+
+    // Ordered by position, then title.
+    boost::asio::awaitable<boost::system::result<std::vector<canned_reply>>> async_canned_replies(
+        std::string clinic_id);
+    // Creates or replaces the reply with this title. Returns its id.
+    boost::asio::awaitable<boost::system::result<std::string>> async_upsert_canned_reply(std::string clinic_id,
+                                                                                        canned_reply r);
+
+private:
+    struct transition_spec;
+    boost::asio::awaitable<boost::system::result<std::vector<rows>>> scoped(std::string clinic_id,
+                                                                            std::vector<statement> sts);
+    boost::asio::awaitable<boost::system::result<escalation_transition>> transition(std::string clinic_id,
+                                                                                    std::string escalation_id,
+                                                                                    transition_spec spec);
+    boost::asio::awaitable<boost::system::result<escalation_snapshot>> snapshot(std::string clinic_id,
+                                                                                statement query);
+    pool& pool_;
+};
+
+}  // namespace triage::integrations::postgres
