@@ -16,20 +16,6 @@ namespace triage::integrations::fhir {
 
 namespace {
 
-std::string q(std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); }
-
-std::string str(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-}
-
-const json::array* array_of(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x ? x->if_array() : nullptr;
-}
-
 // A FHIR logical id ([A-Za-z0-9-.]{1,64}): anything else must not become part of a path.
 bool valid_id(std::string_view id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
@@ -55,9 +41,9 @@ std::string ref_id(std::string_view ref, std::string_view type) {
 
 std::vector<std::string> slot_ids(const json::value& appt) {
     std::vector<std::string> out;
-    if (const json::array* slots = array_of(appt, "slot")) {
+    if (const json::array* slots = array_field(appt, "slot")) {
         for (const auto& s : *slots) {
-            std::string id = ref_id(str(s, "reference"), "Slot");
+            std::string id = ref_id(string_field(s, "reference"), "Slot");
             if (valid_id(id)) out.push_back(std::move(id));
         }
     }
@@ -65,20 +51,20 @@ std::vector<std::string> slot_ids(const json::value& appt) {
 }
 
 bool has_patient(const json::value& appt, const std::string& patient_id) {
-    if (const json::array* participants = array_of(appt, "participant")) {
+    if (const json::array* participants = array_field(appt, "participant")) {
         for (const auto& p : *participants) {
             const json::object* po = p.if_object();
             const json::value* actor = po ? po->if_contains("actor") : nullptr;
-            if (actor && ref_id(str(*actor, "reference"), "Patient") == patient_id) return true;
+            if (actor && ref_id(string_field(*actor, "reference"), "Patient") == patient_id) return true;
         }
     }
     return false;
 }
 
 bool has_identifier_system(const json::value& appt, const std::string& system) {
-    if (const json::array* ids = array_of(appt, "identifier")) {
+    if (const json::array* ids = array_field(appt, "identifier")) {
         for (const auto& i : *ids)
-            if (str(i, "system") == system) return true;
+            if (string_field(i, "system") == system) return true;
     }
     return false;
 }
@@ -86,7 +72,7 @@ bool has_identifier_system(const json::value& appt, const std::string& system) {
 std::string version_of(const json::value& res) {
     const json::object* o = res.if_object();
     const json::value* meta = o ? o->if_contains("meta") : nullptr;
-    return meta ? str(*meta, "versionId") : std::string();
+    return meta ? string_field(*meta, "versionId") : std::string();
 }
 
 // What If-Match needs: the ETag the server sent, else one made from meta.versionId.
@@ -141,8 +127,8 @@ bool starts_before(const appointment_view& a, const appointment_view& b) {
 
 appointment_view view_of(const json::value& a) {
     std::vector<std::string> slots = slot_ids(a);
-    return appointment_view{str(a, "id"), str(a, "status"), str(a, "start"), str(a, "end"),
-                            slots.empty() ? std::string() : slots.front(), version_of(a), str(a, "description")};
+    return appointment_view{string_field(a, "id"), string_field(a, "status"), string_field(a, "start"), string_field(a, "end"),
+                            slots.empty() ? std::string() : slots.front(), version_of(a), string_field(a, "description")};
 }
 
 // A slot to set free, under If-Match of the version read.
@@ -163,12 +149,12 @@ asio::awaitable<outcome<freeable_slot>> async_freeable(client& c, std::string sl
         else out.error = slot.error;
         co_return out;
     }
-    const std::string status = str(slot.value->resource, "status");
+    const std::string status = string_field(slot.value->resource, "status");
     if ((status != "busy" && status != "busy-tentative") || !slot.value->resource.is_object()) {
         out.value.emplace();
         co_return out;
     }
-    std::string query = "slot=" + q("Slot/" + slot_id) + "&status=pending,booked,arrived,checked-in";
+    std::string query = "slot=" + query_value("Slot/" + slot_id) + "&status=pending,booked,arrived,checked-in";
     auto others = co_await c.async_search("Appointment", query);
     if (!others) {
         out.error = others.error;
@@ -176,7 +162,7 @@ asio::awaitable<outcome<freeable_slot>> async_freeable(client& c, std::string sl
     }
     out.value.emplace();
     for (const auto& a : *others.value) {
-        if (str(a, "id") != appointment_id) co_return out;  // someone else's still
+        if (string_field(a, "id") != appointment_id) co_return out;  // someone else's still
     }
     out.value->free_it = true;
     out.value->id = slot_id;
@@ -208,8 +194,8 @@ asio::awaitable<outcome<std::vector<appointment_view>>> appointments::async_upco
     }
     // The server filters; every entry is checked again, since servers silently ignore search
     // parameters they do not support.
-    std::string query = "patient=" + q("Patient/" + patient_id) + (from.empty() ? "" : "&date=ge" + q(from)) +
-                        "&status=booked,pending&identifier=" + q(system + "|") + "&_count=50";
+    std::string query = "patient=" + query_value("Patient/" + patient_id) + (from.empty() ? "" : "&date=ge" + query_value(from)) +
+                        "&status=booked,pending&identifier=" + query_value(system + "|") + "&_count=50";
     auto found = co_await c_.async_search("Appointment", query);
     if (!found) {
         out.error = found.error;
@@ -218,10 +204,10 @@ asio::awaitable<outcome<std::vector<appointment_view>>> appointments::async_upco
     const auto from_s = seconds_of(from);
     out.value.emplace();
     for (const auto& a : *found.value) {
-        const std::string status = str(a, "status");
+        const std::string status = string_field(a, "status");
         if (status != "booked" && status != "pending") continue;
         if (!has_identifier_system(a, system) || !has_patient(a, patient_id)) continue;
-        const std::string start = str(a, "start");
+        const std::string start = string_field(a, "start");
         const auto start_s = seconds_of(start);
         if (start.empty() || (from_s && start_s && *start_s < *from_s)) continue;
         out.value->push_back(view_of(a));
@@ -274,7 +260,7 @@ asio::awaitable<outcome<cancel_result>> appointments::async_cancel_once(std::str
         co_return out;
     }
     const json::value& appt = read.value->resource;
-    if (!appt.is_object() || str(appt, "resourceType") != "Appointment") {
+    if (!appt.is_object() || string_field(appt, "resourceType") != "Appointment") {
         out.error = {failure_kind::bad_response, read.value->status, {}, "FHIR GET Appointment: not an Appointment"};
         co_return out;
     }
@@ -284,7 +270,7 @@ asio::awaitable<outcome<cancel_result>> appointments::async_cancel_once(std::str
         out.value = result;
         co_return out;
     }
-    const std::string status = str(appt, "status");
+    const std::string status = string_field(appt, "status");
     if (status == "cancelled") {
         result.what = cancel_result::kind::already_cancelled;
         out.value = result;

@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <random>
 
@@ -215,5 +217,19 @@ asio::awaitable<outcome<std::vector<json::value>>> client::async_search(
     }
     co_return out;
 }
+
+std::string string_field(const json::value& v, std::string_view key) {
+    const json::object* o = v.if_object();
+    const json::value* x = o ? o->if_contains(key) : nullptr;
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+}
+
+const json::array* array_field(const json::value& v, std::string_view key) {
+    const json::object* o = v.if_object();
+    const json::value* x = o ? o->if_contains(key) : nullptr;
+    return x ? x->if_array() : nullptr;
+}
+
+std::string query_value(std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); }
 
 }  // namespace triage::integrations::fhir

@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::asio::ssl {
@@ -103,5 +104,13 @@ std::vector<const boost::json::value*> bundle_resources(const boost::json::value
 
 // Issue codes of an OperationOutcome ("conflict,invalid"), empty if `v` is not one.
 std::string outcome_codes(const boost::json::value& v);
+
+// Reading resources without trusting their shape: the string at `key` ("" when absent or not a
+// string), the array at `key` (null likewise).
+std::string string_field(const boost::json::value& v, std::string_view key);
+const boost::json::array* array_field(const boost::json::value& v, std::string_view key);
+
+// A value percent-encoded for a search query string (everything but RFC 3986 unreserved).
+std::string query_value(std::string_view v);
 
 }  // namespace triage::integrations::fhir

@@ -15,20 +15,6 @@ namespace triage::integrations::fhir {
 
 namespace {
 
-std::string q(std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); }
-
-std::string str(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-}
-
-const json::array* array_of(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x ? x->if_array() : nullptr;
-}
-
 // Base letters of U+00C0..U+017F. An empty base is not a letter (U+00D7 x, U+00F7 /).
 struct latin_range {
     char16_t first, last;
@@ -166,17 +152,17 @@ bool usable(const json::value& p) {
     const json::object* o = p.if_object();
     if (!o) return false;
     if (const json::value* active = o->if_contains("active"); active && active->is_bool() && !active->as_bool()) return false;
-    if (const json::array* links = array_of(p, "link")) {
+    if (const json::array* links = array_field(p, "link")) {
         for (const auto& l : *links)
-            if (str(l, "type") == "replaced-by") return false;
+            if (string_field(l, "type") == "replaced-by") return false;
     }
     return true;
 }
 
 bool has_identifier(const json::value& p, const std::string& system, const std::string& value) {
-    if (const json::array* ids = array_of(p, "identifier")) {
+    if (const json::array* ids = array_field(p, "identifier")) {
         for (const auto& i : *ids)
-            if (str(i, "system") == system && str(i, "value") == value) return true;
+            if (string_field(i, "system") == system && string_field(i, "value") == value) return true;
     }
     return false;
 }
@@ -184,7 +170,7 @@ bool has_identifier(const json::value& p, const std::string& system, const std::
 // Every word of `given` is a prefix of a given name of `name`.
 bool given_matches(const json::value& name, const std::vector<std::string>& wanted) {
     std::vector<std::string> have;
-    if (const json::array* given = array_of(name, "given")) {
+    if (const json::array* given = array_field(name, "given")) {
         for (const auto& g : *given)
             if (g.is_string())
                 for (auto& w : words_of(g.as_string())) have.push_back(std::move(w));
@@ -199,18 +185,18 @@ bool agrees(const json::value& p, const patient_query& q) {
     if (!q.family.empty() || !q.given.empty()) {
         const std::string family = fold_name(q.family);
         const std::vector<std::string> given = words_of(q.given);
-        const json::array* names = array_of(p, "name");
+        const json::array* names = array_field(p, "name");
         const bool any = names && std::any_of(names->begin(), names->end(), [&](const json::value& n) {
-            return (q.family.empty() || fold_name(str(n, "family")) == family) && given_matches(n, given);
+            return (q.family.empty() || fold_name(string_field(n, "family")) == family) && given_matches(n, given);
         });
         if (!any) return false;
     }
-    if (!q.birth_date.empty() && str(p, "birthDate") != q.birth_date) return false;
+    if (!q.birth_date.empty() && string_field(p, "birthDate") != q.birth_date) return false;
     if (has_phone(q)) {
-        const json::array* telecom = array_of(p, "telecom");
+        const json::array* telecom = array_field(p, "telecom");
         const bool any = telecom && std::any_of(telecom->begin(), telecom->end(), [&](const json::value& t) {
-            const std::string system = str(t, "system");
-            return (system == "phone" || system == "sms") && same_phone(q.phone, str(t, "value"));
+            const std::string system = string_field(t, "system");
+            return (system == "phone" || system == "sms") && same_phone(q.phone, string_field(t, "value"));
         });
         if (!any) return false;
     }
@@ -248,7 +234,7 @@ bool same_phone(std::string_view given, std::string_view stored) {
 asio::awaitable<outcome<match_result>> patient_matcher::async_match(patient_query pq) {
     outcome<match_result> out;
     if (!pq.identifier_system.empty() && !pq.identifier_value.empty()) {
-        std::string query = "identifier=" + q(pq.identifier_system + "|" + pq.identifier_value);
+        std::string query = "identifier=" + query_value(pq.identifier_system + "|" + pq.identifier_value);
         auto found = co_await c_.async_search("Patient", query);
         if (!found) {
             out.error = found.error;
@@ -262,7 +248,7 @@ asio::awaitable<outcome<match_result>> patient_matcher::async_match(patient_quer
         if (usable_ones.size() == 1) {
             const bool ok = agrees(*usable_ones.front(), pq);
             out.value = match_result{ok ? match_result::kind::matched : match_result::kind::ambiguous,
-                                     ok ? str(*usable_ones.front(), "id") : std::string(), 1};
+                                     ok ? string_field(*usable_ones.front(), "id") : std::string(), 1};
             co_return out;
         }
         if (usable_ones.size() > 1) {
@@ -276,7 +262,7 @@ asio::awaitable<outcome<match_result>> patient_matcher::async_match(patient_quer
     }
     // The server's string search is only a first cut (a prefix, or with some servers a
     // substring, of any name): every candidate is checked again below.
-    std::string query = "family=" + q(trim(pq.family)) + "&birthdate=" + q(pq.birth_date) + "&_count=50";
+    std::string query = "family=" + query_value(trim(pq.family)) + "&birthdate=" + query_value(pq.birth_date) + "&_count=50";
     auto found = co_await c_.async_search("Patient", query);
     if (!found) {
         out.error = found.error;
@@ -285,7 +271,7 @@ asio::awaitable<outcome<match_result>> patient_matcher::async_match(patient_quer
     std::vector<std::string> ids;
     for (const auto& p : *found.value) {
         if (!usable(p) || !agrees(p, pq)) continue;
-        std::string id = str(p, "id");
+        std::string id = string_field(p, "id");
         if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
     }
     match_result r;
@@ -340,7 +326,7 @@ asio::awaitable<outcome<std::string>> patient_matcher::async_create(patient_quer
             co_return out;
         }
     }
-    std::string id = str(res, "id");
+    std::string id = string_field(res, "id");
     if (id.empty()) id = id_from_location(created.value->location);
     if (id.empty()) {
         out.error = {failure_kind::bad_response, created.value->status, {}, "FHIR POST Patient: no id in the answer"};

@@ -12,20 +12,12 @@ namespace triage::integrations::fhir {
 
 namespace {
 
-std::string q(std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); }
-
-std::string str(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-}
-
 // "Slot/slot-1" from an Appointment's first slot reference.
 std::string first_slot(const json::value& appt) {
     const json::object* o = appt.if_object();
     const json::value* slots = o ? o->if_contains("slot") : nullptr;
     if (!slots || !slots->is_array() || slots->as_array().empty()) return {};
-    std::string ref = str(slots->as_array().front(), "reference");
+    std::string ref = string_field(slots->as_array().front(), "reference");
     return ref.starts_with("Slot/") ? ref.substr(5) : ref;
 }
 
@@ -46,12 +38,12 @@ std::vector<slot_option> select(std::vector<slot_option> all, const find_request
 slot_option from_slot(const json::value& s) {
     const json::object* o = s.if_object();
     const json::value* meta = o ? o->if_contains("meta") : nullptr;
-    const std::string version = meta ? str(*meta, "versionId") : std::string();
-    return slot_option{str(s, "id"), str(s, "start"), str(s, "end"), version, nullptr};
+    const std::string version = meta ? string_field(*meta, "versionId") : std::string();
+    return slot_option{string_field(s, "id"), string_field(s, "start"), string_field(s, "end"), version, nullptr};
 }
 
 booked from_appointment(const json::value& a) {
-    return booked{str(a, "id"), str(a, "status"), str(a, "start"), first_slot(a), false};
+    return booked{string_field(a, "id"), string_field(a, "status"), string_field(a, "start"), first_slot(a), false};
 }
 
 json::object parameters(const json::value& appointment) {
@@ -102,13 +94,13 @@ asio::awaitable<outcome<std::vector<slot_option>>> scheduler::async_find(find_re
         }
         std::vector<slot_option> all;
         for (const json::value* a : bundle_resources(res.value->resource))
-            all.push_back(slot_option{first_slot(*a), str(*a, "start"), str(*a, "end"), {}, *a});
+            all.push_back(slot_option{first_slot(*a), string_field(*a, "start"), string_field(*a, "end"), {}, *a});
         out.value = select(std::move(all), r);
         co_return out;
     }
-    std::string query = "status=free&start=ge" + q(r.start) + "&start=lt" + q(r.end) + "&_sort=start&_count=" +
+    std::string query = "status=free&start=ge" + query_value(r.start) + "&start=lt" + query_value(r.end) + "&_sort=start&_count=" +
                         std::to_string(r.page_size);
-    if (!r.service_code.empty()) query += "&service-type=" + q(r.service_system + "|" + r.service_code);
+    if (!r.service_code.empty()) query += "&service-type=" + query_value(r.service_system + "|" + r.service_code);
     // Pages are read only until enough options pass the filter: a patient is offered a few
     // times, not the whole calendar.
     auto enough = [&r](const std::vector<json::value>& so_far) {
@@ -139,20 +131,20 @@ asio::awaitable<outcome<std::string>> scheduler::async_hold(slot_option o, std::
         out.error = res.error;
         co_return out;
     }
-    out.value = str(res.value->resource, "id");
+    out.value = string_field(res.value->resource, "id");
     co_return out;
 }
 
 asio::awaitable<outcome<booked>> scheduler::async_existing(std::string request_id) {
     outcome<booked> out;
-    auto found = co_await c_.async_request("GET", "Appointment?identifier=" + q(system_ + "|" + request_id), std::string(),
+    auto found = co_await c_.async_request("GET", "Appointment?identifier=" + query_value(system_ + "|" + request_id), std::string(),
                                            no_headers(), true);
     if (!found) {
         out.error = found.error;
         co_return out;
     }
     for (const json::value* a : bundle_resources(found.value->resource)) {
-        if (str(*a, "status") == "booked") {
+        if (string_field(*a, "status") == "booked") {
             out.value = from_appointment(*a);
             out.value->already = true;
             co_return out;
@@ -222,7 +214,7 @@ asio::awaitable<outcome<booked>> scheduler::async_book(slot_option o, std::strin
         co_return out;
     }
     json::object s = slot.value->resource.as_object();
-    if (str(s, "status") != "free") {
+    if (string_field(s, "status") != "free") {
         out.error = {failure_kind::http_error, 409, "conflict", "FHIR Slot: taken"};
         co_return out;
     }

@@ -101,7 +101,7 @@ struct staff_store::transition_spec {
     std::vector<param> extra;
 };
 
-staff_store::staff_store(pool& p) : pool_(p) {}
+staff_store::staff_store(pool& p, std::chrono::microseconds commit_margin) : pool_(p), commit_margin_(commit_margin) {}
 
 asio::awaitable<result<std::vector<rows>>> staff_store::scoped(std::string clinic_id, std::vector<statement> sts) {
     std::vector<statement> all;
@@ -338,10 +338,12 @@ asio::awaitable<result<escalation_snapshot>> staff_store::snapshot(std::string c
     // started after this statement did. The margin covers the instant between a transaction
     // taking its start time and publishing it.
     std::vector<statement> sts;
+    std::vector<param> margin;
+    margin.push_back(text(std::to_string(commit_margin_.count())));
     sts.push_back({"SELECT " + micros("least(statement_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity "
                                       "WHERE pid <> pg_backend_pid() AND datname = current_database())) "
-                                      "- interval '2 seconds'"),
-                   {}});
+                                      "- $1::bigint * interval '1 microsecond'"),
+                   std::move(margin)});
     sts.push_back(std::move(query));
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
     if (!r) co_return r.error();

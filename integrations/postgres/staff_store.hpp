@@ -137,7 +137,9 @@ struct canned_reply {
 
 class staff_store {
 public:
-    explicit staff_store(pool& p);
+    // `commit_margin`: how far the catch-up cursor stays behind the oldest transaction still
+    // running, for the instant between a transaction taking its start time and showing it.
+    explicit staff_store(pool& p, std::chrono::microseconds commit_margin = std::chrono::seconds(2));
 
     // ---- staff users ----
 
@@ -270,6 +272,7 @@ private:
     boost::asio::awaitable<boost::system::result<escalation_snapshot>> snapshot(std::string clinic_id,
                                                                                 statement query);
     pool& pool_;
+    std::chrono::microseconds commit_margin_;
 };
 
 }  // namespace triage::integrations::postgres

@@ -25,12 +25,6 @@ namespace auth = triage::integrations::auth;
 namespace triage::server {
 namespace {
 
-std::string str(const json::value& v, std::string_view key) {
-    const json::object* o = v.if_object();
-    const json::value* x = o ? o->if_contains(key) : nullptr;
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-}
-
 std::string slot_of(const dialog::conversation_state& st, const std::string& name) {
     auto it = st.slots.find(name);
     return it == st.slots.end() ? std::string() : it->second;
@@ -250,12 +244,14 @@ struct booking_desk::impl {
         if (const auto* chosen = offer_named(st, slot_of(st, "chosen_appointment"))) {
             auto d = data_of(*chosen);
             if (d.contains("appointment")) {
-                out.finished.values["change_appointment_id"] = str(d, "appointment");
+                out.finished.values["change_appointment_id"] = fhir::string_field(d, "appointment");
                 out.finished.values["change_appointment_when"] = chosen->label;
             }
         }
         out.finished.values["slots_same_day"] = same_day ? "yes" : "no";
         std::vector<dialog::offer> offers;
+        json::array slot_ids;
+        std::string first_date;  // the clinic's date of the first time offered
         if (begin < end) {
             fhir::find_request fr;
             fr.start = dialog::format_instant(begin);
@@ -274,6 +270,8 @@ struct booking_desk::impl {
             if (!found) co_return unavailable(out, found.error);
             for (const auto& o : *found.value) {
                 auto start = dialog::parse_instant(o.start);
+                if (first_date.empty()) first_date = dialog::local_date(*start, clinic_tz);
+                slot_ids.emplace_back("Slot/" + o.slot_id);
                 std::string label = dialog::slot_label(*start, patient_tz, st.lang);
                 json::object data{{"slot", o.slot_id}, {"start", o.start}, {"end", o.end}, {"version", o.version}};
                 if (!o.proposed.is_null()) data["proposed"] = o.proposed;
@@ -282,7 +280,7 @@ struct booking_desk::impl {
         }
         const bool es = st.lang == "es";
         if (same_day) out.finished.values["slots_day"] = es ? "hoy" : "today";
-        else if (!offers.empty() && dialog::local_date(*dialog::parse_instant(str(json::parse(offers.front().data), "start")), clinic_tz) == day)
+        else if (first_date == day)
             out.finished.values["slots_day"] = es ? "ese día" : "on that day";
         else out.finished.values["slots_day"] = es ? "en los próximos días" : "on the next days with free times";
         out.finished.outcome = offers.empty() ? "none" : "found";
@@ -290,30 +288,38 @@ struct booking_desk::impl {
         d["offered"] = offers.size();
         d["same_day"] = same_day;
         d["strategy"] = fhir::to_string(*strategy);
-        json::array slot_ids;
-        for (const auto& o : offers) slot_ids.emplace_back("Slot/" + str(json::parse(o.data), "slot"));
         d["slots"] = std::move(slot_ids);
         audit(out, std::move(d));
         out.finished.offers = std::move(offers);
     }
 
-    static fhir::slot_option option_from(const json::object& d) {
-        fhir::slot_option o;
-        o.slot_id = str(d, "slot");
-        o.start = str(d, "start");
-        o.end = str(d, "end");
-        o.version = str(d, "version");
-        if (const json::value* p = d.if_contains("proposed")) o.proposed = *p;
-        return o;
+    // The time the patient picked (`chosen_slot`), as find_slots recorded it in its offer.
+    struct chosen_time {
+        std::string value;      // the offer's value
+        json::object data;      // slot, start, end, version, proposed; held (an IHE hold's id)
+        fhir::slot_option option;
+        std::string patient;    // "Patient/<id>"
+    };
+
+    static std::optional<chosen_time> chosen_time_of(const dialog::conversation_state& st) {
+        const auto* chosen = offer_named(st, slot_of(st, "chosen_slot"));
+        if (!chosen) return std::nullopt;
+        chosen_time c{chosen->value, data_of(*chosen), {}, "Patient/" + slot_of(st, "fhir_patient")};
+        c.option.slot_id = fhir::string_field(c.data, "slot");
+        c.option.start = fhir::string_field(c.data, "start");
+        c.option.end = fhir::string_field(c.data, "end");
+        c.option.version = fhir::string_field(c.data, "version");
+        if (const json::value* p = c.data.if_contains("proposed")) c.option.proposed = *p;
+        return c;
     }
 
     asio::awaitable<void> hold_slot(const booking_request& r, booking_report& out) {
         const auto& st = *r.state;
-        const auto* chosen = offer_named(st, slot_of(st, "chosen_slot"));
+        auto chosen = chosen_time_of(st);
         if (!chosen) co_return unavailable(out, {fhir::failure_kind::bad_response, 0, {}, "no such offer"});
-        json::object d = data_of(*chosen);
-        auto option = option_from(d);
-        const std::string patient = "Patient/" + slot_of(st, "fhir_patient");
+        json::object& d = chosen->data;
+        const fhir::slot_option& option = chosen->option;
+        const std::string& patient = chosen->patient;
         if (*strategy == fhir::booking_strategy::ihe_operations) {
             auto held = co_await scheduler->async_hold(option, patient);
             if (!held) {
@@ -328,33 +334,34 @@ struct booking_desk::impl {
             // itself is the lock (If-Match on the version offered).
             auto slot = co_await client->async_read("Slot", option.slot_id);
             if (!slot) co_return unavailable(out, slot.error);
-            out.finished.outcome = str(slot.value->resource, "status") == "free" ? "held" : "taken";
+            out.finished.outcome = fhir::string_field(slot.value->resource, "status") == "free" ? "held" : "taken";
         }
         if (out.finished.outcome == "held") {
             auto start = dialog::parse_instant(option.start);
             if (start) out.finished.values["chosen_when"] = dialog::long_label(*start, time_zone_for(st, r.clinic_time_zone), st.lang);
             std::vector<dialog::offer> offers = st.offers;
             for (auto& o : offers)
-                if (o.value == chosen->value) o.data = json::serialize(d);
+                if (o.value == chosen->value) o.data = json::serialize(d);  // remembers the hold
             out.finished.offers = std::move(offers);
         }
         auto a = audit_detail(out.finished.call, out.finished.outcome);
         a["slot"] = "Slot/" + option.slot_id;
         a["patient"] = patient;
-        if (d.contains("held")) a["hold"] = "Appointment/" + str(d, "held");
+        if (d.contains("held")) a["hold"] = "Appointment/" + fhir::string_field(d, "held");
         audit(out, std::move(a));
     }
 
     asio::awaitable<void> release_hold(const booking_request& r, booking_report& out) {
-        const auto& st = *r.state;
-        const auto* chosen = offer_named(st, slot_of(st, "chosen_slot"));
-        json::object d = chosen ? data_of(*chosen) : json::object{};
+        auto chosen = chosen_time_of(*r.state);
         out.finished.outcome = "done";
-        if (!d.contains("held")) co_return;
-        auto released = co_await appointments->async_release_hold(str(d, "held"));
+        if (!chosen || !chosen->data.contains("held")) co_return;
+        const std::string held = fhir::string_field(chosen->data, "held");
+        auto released = co_await appointments->async_release_hold(held);
         if (!released) co_return unavailable(out, released.error);
+        // The offers are spent: nothing is held for this patient any more.
+        out.finished.offers.emplace();
         auto a = audit_detail(out.finished.call, fhir::to_string(released.value->what));
-        a["hold"] = "Appointment/" + str(d, "held");
+        a["hold"] = "Appointment/" + held;
         audit(out, std::move(a));
     }
 
@@ -368,7 +375,7 @@ struct booking_desk::impl {
         auto slot = co_await client->async_read("Slot", slot_id);
         if (!slot) co_return fallback;
         std::string schedule_ref;
-        if (const json::value* s = slot.value->resource.as_object().if_contains("schedule")) schedule_ref = str(*s, "reference");
+        if (const json::value* s = slot.value->resource.as_object().if_contains("schedule")) schedule_ref = fhir::string_field(*s, "reference");
         if (!schedule_ref.starts_with("Schedule/")) co_return fallback;
         auto schedule = co_await client->async_read("Schedule", schedule_ref.substr(9));
         if (!schedule) co_return fallback;
@@ -376,12 +383,12 @@ struct booking_desk::impl {
         const json::value* actors = schedule.value->resource.as_object().if_contains("actor");
         if (actors && actors->is_array()) {
             for (const auto& a : actors->as_array()) {
-                std::string ref = str(a, "reference");
+                std::string ref = fhir::string_field(a, "reference");
                 if (ref.starts_with("Location/") && location.empty() && type != "video" && type != "phone") {
                     auto loc = co_await client->async_read("Location", ref.substr(9));
-                    if (loc) location = str(loc.value->resource, "name");
+                    if (loc) location = fhir::string_field(loc.value->resource, "name");
                 } else if (ref.starts_with("Practitioner/") && practitioner.empty()) {
-                    practitioner = str(a, "display");
+                    practitioner = fhir::string_field(a, "display");
                 }
             }
         }
@@ -392,18 +399,18 @@ struct booking_desk::impl {
 
     asio::awaitable<void> book_slot(const booking_request& r, booking_report& out) {
         const auto& st = *r.state;
-        const auto* chosen = offer_named(st, slot_of(st, "chosen_slot"));
+        auto chosen = chosen_time_of(st);
         if (!chosen) co_return unavailable(out, {fhir::failure_kind::bad_response, 0, {}, "no such offer"});
-        json::object d = data_of(*chosen);
-        auto option = option_from(d);
-        const std::string patient = "Patient/" + slot_of(st, "fhir_patient");
+        const json::object& d = chosen->data;
+        const fhir::slot_option& option = chosen->option;
+        const std::string& patient = chosen->patient;
         const std::string request_id = request_id_for(r.conversation_id, option.slot_id);
         auto a = audit_detail(out.finished.call, "");
         a["slot"] = "Slot/" + option.slot_id;
         a["patient"] = patient;
         a["request"] = request_id;
         a["strategy"] = fhir::to_string(*strategy);
-        auto booked = co_await scheduler->async_book(option, patient, request_id, str(d, "held"));
+        auto booked = co_await scheduler->async_book(option, patient, request_id, fhir::string_field(d, "held"));
         if (!booked) {
             if (is_conflict(booked.error)) {
                 out.finished.outcome = "taken";
@@ -416,18 +423,20 @@ struct booking_desk::impl {
         auto back = co_await client->async_read("Appointment", booked.value->appointment_id);
         if (!back) co_return unavailable(out, back.error);
         const json::value& appt = back.value->resource;
-        auto start = dialog::parse_instant(str(appt, "start"));
+        auto start = dialog::parse_instant(fhir::string_field(appt, "start"));
         bool ours = false;
         if (const json::value* ps = appt.as_object().if_contains("participant"); ps && ps->is_array())
             for (const auto& p : ps->as_array())
                 if (const json::value* actor = p.is_object() ? p.as_object().if_contains("actor") : nullptr)
-                    ours = ours || str(*actor, "reference") == patient;
-        if (str(appt, "status") != "booked" || !start || !ours) {
+                    ours = ours || fhir::string_field(*actor, "reference") == patient;
+        if (fhir::string_field(appt, "status") != "booked" || !start || !ours) {
             a["outcome"] = "unconfirmed";
             audit(out, a);
             co_return unavailable(out, {fhir::failure_kind::bad_response, 0, {}, "the Appointment read back is not booked"});
         }
         out.finished.outcome = "booked";
+        // The offers are spent: the hold became this appointment.
+        out.finished.offers.emplace();
         out.finished.values["appointment_when"] = dialog::long_label(*start, time_zone_for(st, r.clinic_time_zone), st.lang);
         out.finished.values["appointment_place"] = co_await place_of(booked.value->slot_id.empty() ? option.slot_id
                                                                                                   : booked.value->slot_id, st);
@@ -468,7 +477,7 @@ struct booking_desk::impl {
         if (const auto* chosen = offer_named(st, slot_of(st, "chosen_appointment"))) {
             auto d = data_of(*chosen);
             if (d.contains("appointment")) {
-                id = str(d, "appointment");
+                id = fhir::string_field(d, "appointment");
                 label = chosen->label;
             }
         }
@@ -510,8 +519,8 @@ asio::awaitable<void> booking_desk::prepare() {
 asio::awaitable<std::vector<integrations::postgres::audit_entry>> booking_desk::release_if_held(
     const dialog::conversation_state& state) {
     std::vector<integrations::postgres::audit_entry> out;
-    const auto* chosen = offer_named(state, slot_of(state, "chosen_slot"));
-    if (!chosen || !data_of(*chosen).contains("held")) co_return out;
+    auto chosen = impl::chosen_time_of(state);
+    if (!chosen || !chosen->data.contains("held")) co_return out;
     booking_request r{"release_hold", &state, {}, {}, {}, std::chrono::system_clock::now()};
     auto report = co_await carry_out(std::move(r));
     for (auto& e : report.audit) {

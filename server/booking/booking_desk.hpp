@@ -60,8 +60,9 @@ public:
     // Reads the EHR's CapabilityStatement and chooses the strategy (also done on first use).
     boost::asio::awaitable<void> prepare();
 
-    // The patient left while a time was held for them (IHE $hold): let it go now rather than
-    // when the hold expires. Audit entries for the release, if there was one.
+    // The patient left while a time was held for them (IHE $hold) and neither booked nor
+    // declined it: let it go now rather than when the hold expires. Audit entries for the
+    // release, if there was one; nothing (and no EHR call) when no hold is open.
     boost::asio::awaitable<std::vector<integrations::postgres::audit_entry>> release_if_held(
         const dialog::conversation_state& state);
 

@@ -162,9 +162,9 @@ asio::awaitable<void> patient_session::announce(const std::vector<pg::escalation
 }
 
 asio::awaitable<void> patient_session::on_disconnect() {
-    // Only while the confirmation question is open: after it the hold became a booking or was
-    // released by the flow itself.
-    if (!conv_ || !conv_->stored || conv_->state.current_state != "booking_confirm") co_return;
+    // The booking desk knows whether a hold is still open: booking or releasing it spends the
+    // offers, so after either there is nothing to let go.
+    if (!conv_ || !conv_->stored) co_return;
     try {
         auto audit = co_await local_.booking->release_if_held(conv_->state);
         if (audit.empty()) co_return;

@@ -457,36 +457,37 @@ TEST_F(staff_pg, catch_up_after_reconnect_misses_nothing_even_a_late_commit) {
     ASSERT_FALSE(run(slow.async_script("BEGIN; SELECT set_config('triage.clinic_id', '" + clinic_ +
                                        "', true); UPDATE escalations SET status = 'notified', notified_at = now() "
                                        "WHERE id = '" + late + "'")));
-    // Longer than the cursor's margin, so only holding the cursor back can catch the late commit.
-    std::this_thread::sleep_for(3s);
-    auto read = run(store_->async_escalations_changed_since(clinic_, timestamp{}));
+    // With no margin, the cursor would pass the late transaction (it began before the read)
+    // unless it is held back to that transaction's start: nothing else can catch its commit.
+    staff_store no_margin(*pool_, std::chrono::microseconds(0));
+    auto read = run(no_margin.async_escalations_changed_since(clinic_, timestamp{}));
     ASSERT_TRUE(read);
     ASSERT_TRUE(find_in(*read, late));
     EXPECT_EQ(find_in(*read, late)->status, "raised") << "not committed yet";
     ASSERT_FALSE(run(slow.async_script("COMMIT")));
 
-    auto caught = run(store_->async_escalations_changed_since(clinic_, read->cursor));
+    auto caught = run(no_margin.async_escalations_changed_since(clinic_, read->cursor));
     ASSERT_TRUE(caught);
     ASSERT_TRUE(find_in(*caught, late)) << "the late commit is caught up";
     EXPECT_EQ(find_in(*caught, late)->status, "notified");
     for (const auto& e : caught->escalations) EXPECT_GE(e.updated_at, read->cursor);
 
     // Nothing running now: the next cursor moves past both, and only a new change comes back.
-    auto settled = run(store_->async_escalations_changed_since(clinic_, caught->cursor));
+    auto settled = run(no_margin.async_escalations_changed_since(clinic_, caught->cursor));
     ASSERT_TRUE(settled);
-    auto next = run(store_->async_escalations_changed_since(clinic_, settled->cursor));
+    auto next = run(no_margin.async_escalations_changed_since(clinic_, settled->cursor));
     ASSERT_TRUE(next);
     EXPECT_FALSE(contains(*next, quiet));
     EXPECT_FALSE(contains(*next, late));
     ASSERT_TRUE(run(store_->async_claim(clinic_, quiet, ana))->applied);
-    auto changed = run(store_->async_escalations_changed_since(clinic_, settled->cursor));
+    auto changed = run(no_margin.async_escalations_changed_since(clinic_, settled->cursor));
     ASSERT_TRUE(changed);
     ASSERT_TRUE(find_in(*changed, quiet));
     EXPECT_EQ(find_in(*changed, quiet)->status, "claimed");
     EXPECT_FALSE(contains(*changed, late));
     // Resolved escalations come back too: the console must learn that they left the queue.
     ASSERT_TRUE(run(store_->async_resolve(clinic_, quiet, ana, "other", ""))->applied);
-    auto after = run(store_->async_escalations_changed_since(clinic_, settled->cursor));
+    auto after = run(no_margin.async_escalations_changed_since(clinic_, settled->cursor));
     ASSERT_TRUE(after);
     ASSERT_TRUE(find_in(*after, quiet));
     EXPECT_EQ(find_in(*after, quiet)->status, "resolved");
