@@ -262,6 +262,15 @@ void on_call_finished(turn& t, const call_finished& e) {
     return n ? t.run_from(n->target) : t.fail();
 }
 
+void on_handed_back(turn& t, const handed_back& e) {
+    const flow_state* target = t.definition().find(e.state);
+    if (!target || !can_resume_at(*target)) return t.fail();
+    auto& st = t.out().state;
+    st.ended = false;
+    st.retries = 0;
+    t.run_from(e.state);
+}
+
 void on_started(turn& t, const conversation_started& e) {
     auto& st = t.out().state;
     st.flow_id = t.definition().id;
@@ -410,6 +419,8 @@ void add_advice(turn& t, const rules::assessment& a) {
 
 }  // namespace
 
+bool can_resume_at(const flow_state& s) { return s.input != input_kind::none && !s.close && s.call.empty(); }
+
 step advance(const flow& f, const conversation_state& state, const event& e, std::chrono::system_clock::time_point now) {
     try {
         turn t(f, state);
@@ -423,6 +434,8 @@ step advance(const flow& f, const conversation_state& state, const event& e, std
             add_advice(t, said->assessment);
         } else if (auto* done = std::get_if<call_finished>(&e)) {
             on_call_finished(t, *done);
+        } else if (auto* back = std::get_if<handed_back>(&e)) {
+            on_handed_back(t, *back);
         }
         return std::move(t.out());
     } catch (...) {

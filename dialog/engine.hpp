@@ -49,7 +49,16 @@ struct call_finished {
     std::map<std::string, std::string> values;
     std::optional<std::vector<offer>> offers;
 };
-using event = std::variant<conversation_started, patient_said, call_finished>;
+// A staff member handed the conversation back to the bot, to continue at `state` (one that
+// can_resume_at accepts): the conversation is open again and that state's prompt is said.
+struct handed_back {
+    std::string state;
+};
+using event = std::variant<conversation_started, patient_said, call_finished, handed_back>;
+
+// A state staff may hand a conversation back to: it asks the patient something, so the bot has
+// a question to continue with (not a closing state, not a service call).
+bool can_resume_at(const flow_state& s);
 
 struct step {
     conversation_state state;

@@ -16,6 +16,9 @@
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
 #include "server/services.hpp"
+#include "server/staff/service_levels.hpp"
+#include "server/staff/sso.hpp"
+#include "server/staff/throttle.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -275,6 +278,8 @@ int run(const config& cfg) {
             s->remote_intent = std::make_unique<integrations::remote_intent::client>(ex, std::move(rs_), &client_tls, sink);
         }
         s->booking = std::make_unique<booking_desk>(ex, &client_tls, cfg, sink);
+        s->staff = std::make_unique<pg::staff_store>(*s->pg);
+        s->hub = std::make_unique<live::hub>(ex, rs, sink, s->redis);
         services.push_back(std::move(s));
     }
 
@@ -292,7 +297,16 @@ int run(const config& cfg) {
     }
 
     intent_source intent_models(intents.classifier);
-    shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, std::move(st.clinics), {}};
+    // Argon2id takes ~64 MiB and tens of milliseconds per sign-in: one worker keeps a burst of
+    // sign-ins from taking both cores from patients.
+    asio::thread_pool hashing(1);
+    staff::login_throttle throttle;
+    shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, std::move(st.clinics), {}, hashing, throttle};
+    std::unique_ptr<staff::sign_in_provider> sso;
+    if (!cfg.staff_sso.issuer.empty()) {
+        sso = std::make_unique<staff::sign_in_provider>(cfg, &client_tls, keys);
+        shared.sso = sso.get();
+    }
     std::vector<http::io_thread> threads;
     for (unsigned i = 0; i < n_threads; ++i) threads.push_back({contexts[i].get(), services[i].get()});
     http::listener listener(shared, threads, tls.get());
@@ -345,6 +359,7 @@ int run(const config& cfg) {
     // (and logged) before the first patient asks; a server that is down is asked again later.
     for (unsigned i = 0; i < n_threads; ++i)
         asio::co_spawn(*contexts[i], services[i]->booking->prepare(), asio::detached);
+    asio::co_spawn(*contexts[0], staff::watch_service_levels(shared, *services[0], &client_tls), asio::detached);
 
     asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {
@@ -364,6 +379,7 @@ int run(const config& cfg) {
     for (auto& c : contexts) c->stop();
     for (auto& w : workers) w.join();
     control.join();
+    hashing.join();
     log::info("server.stopped");
     return 0;
 }

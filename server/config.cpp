@@ -169,6 +169,16 @@ std::vector<key_spec> specs() {
     v.push_back(pw);
     v.push_back(int_key<int>("postgres.query_timeout_ms", TRIAGE_FIELD(postgres.query_timeout_ms), 10, 600000));
     v.push_back(int_key<int>("postgres.pool_size", TRIAGE_FIELD(postgres.pool_size), 1, 64));
+    v.push_back(int_key<int>("staff.idle_timeout_s", TRIAGE_FIELD(staff.idle_timeout_s), 60, 86400));
+    v.push_back(int_key<int>("staff.session_lifetime_s", TRIAGE_FIELD(staff.session_lifetime_s), 300, 7 * 86400));
+    v.push_back(str_key("staff_sso.issuer", TRIAGE_FIELD(staff_sso.issuer)));
+    v.push_back(str_key("staff_sso.client_id", TRIAGE_FIELD(staff_sso.client_id)));
+    auto sso_secret = str_key("staff_sso.client_secret", TRIAGE_FIELD(staff_sso.client_secret));
+    sso_secret.secret = true;
+    v.push_back(sso_secret);
+    v.push_back(str_key("staff_sso.redirect_uri", TRIAGE_FIELD(staff_sso.redirect_uri)));
+    v.push_back(str_key("staff_sso.post_logout_redirect_uri", TRIAGE_FIELD(staff_sso.post_logout_redirect_uri)));
+    v.push_back(str_key("staff_sso.scopes", TRIAGE_FIELD(staff_sso.scopes)));
     v.push_back(str_key("log.level", TRIAGE_FIELD(log.level), {"debug", "info", "warn", "error"}));
     v.push_back(str_key("log.file", TRIAGE_FIELD(log.file)));
 #undef TRIAGE_FIELD
@@ -287,6 +297,14 @@ config_result load_config(const std::string& yaml_text, const std::string& file_
         for (const auto* svc : {&c.fhir.service_in_person, &c.fhir.service_video, &c.fhir.service_phone})
             if (!svc->empty() && svc->find('|') == std::string::npos)
                 result.errors.push_back("fhir.services: '" + *svc + "' must be \"system|code\"");
+    }
+    if (!c.staff_sso.issuer.empty()) {
+        if (c.staff_sso.client_id.empty() || c.staff_sso.redirect_uri.empty())
+            result.errors.push_back("staff_sso: needs staff_sso.client_id and staff_sso.redirect_uri");
+        if (c.staff_sso.client_secret.empty())
+            result.errors.push_back("staff_sso: needs TRIAGE_STAFF_SSO_CLIENT_SECRET in the environment");
+        if (c.staff_sso.scopes.find("openid") == std::string::npos)
+            result.errors.push_back("staff_sso.scopes: must include openid");
     }
     if (c.master_key_file.empty() && !env("TRIAGE_MASTER_KEY"))
         result.errors.push_back("master_key_file: not set, and TRIAGE_MASTER_KEY is not in the environment");

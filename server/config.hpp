@@ -96,6 +96,22 @@ struct config {
         int pool_size = 4;
     } postgres;
 
+    // Staff sign-in sessions (docs/staff-api.md).
+    struct {
+        int idle_timeout_s = 1800;
+        int session_lifetime_s = 43200;
+    } staff;
+
+    // Staff sign-in through the clinic's OpenID provider (docs/identity.md); off while issuer is "".
+    struct {
+        std::string issuer;
+        std::string client_id;
+        std::string client_secret;            // TRIAGE_STAFF_SSO_CLIENT_SECRET only
+        std::string redirect_uri;             // https://triage.example.org/staff/callback
+        std::string post_logout_redirect_uri; // where the provider sends the browser after logout
+        std::string scopes = "openid profile email";
+    } staff_sso;
+
     struct {
         std::string level = "info";           // debug | info | warn | error
         std::string file;                     // empty: standard error

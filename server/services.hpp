@@ -7,11 +7,13 @@
 #include "dialog/intent.hpp"
 #include "integrations/phi/keyring.hpp"
 #include "integrations/postgres/conversation_store.hpp"
+#include "integrations/postgres/staff_store.hpp"
 #include "integrations/remote_intent/client.hpp"
 #include "integrations/redis/session_store.hpp"
 #include "server/booking/booking_desk.hpp"
 #include "server/config.hpp"
 #include "server/intent_source.hpp"
+#include "server/live/hub.hpp"
 #include "triage-rules/engine.hpp"
 
 #include <atomic>
@@ -19,7 +21,15 @@
 #include <memory>
 #include <string>
 
+namespace boost::asio {
+class thread_pool;
+}
+
 namespace triage::server {
+namespace staff {
+class login_throttle;
+class sign_in_provider;
+}
 
 struct clinic {
     std::string id;
@@ -37,6 +47,16 @@ struct shared_services {
     const integrations::phi::keyring& keys;
     std::map<std::string, clinic> clinics;  // by slug; loaded at start
     std::atomic<std::size_t> connections{0};
+    // Password hashing and verification (Argon2id): never on an I/O thread (STYLE A4).
+    boost::asio::thread_pool& hashing;
+    staff::login_throttle& throttle;
+    staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
+
+    const clinic* clinic_by_id(const std::string& id) const {
+        for (const auto& [slug, c] : clinics)
+            if (c.id == id) return &c;
+        return nullptr;
+    }
 };
 
 // runs on: its I/O thread.
@@ -47,6 +67,8 @@ struct thread_services {
     std::unique_ptr<integrations::postgres::conversation_store> store;
     std::unique_ptr<integrations::remote_intent::client> remote_intent;  // null when not configured
     std::unique_ptr<booking_desk> booking;  // always there; answers `unavailable` when booking is off
+    std::unique_ptr<integrations::postgres::staff_store> staff;
+    std::unique_ptr<live::hub> hub;
 };
 
 }  // namespace triage::server

@@ -37,10 +37,11 @@ std::vector<statement> statements_for(const turn_write& w) {
     std::vector<statement> out;
     out.push_back(clinic_scope(w.clinic_id));
     if (w.start) {
-        out.push_back({"INSERT INTO conversations (id, clinic_id, token_index, lang, flow_id, flow_version) "
-                       "VALUES ($1, $2, $3, $4, $5, $6)",
+        out.push_back({"INSERT INTO conversations (id, clinic_id, token_index, lang, flow_id, flow_version, "
+                       "contact_index) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                        {text(w.conversation_id), text(w.clinic_id), bytes(w.start->token_index), text(w.start->lang),
-                        text(w.start->flow_id), text(w.start->flow_version)}});
+                        text(w.start->flow_id), text(w.start->flow_version),
+                        w.start->contact_index ? bytes(*w.start->contact_index) : null()}});
     }
     for (const auto& e : w.entries) {
         out.push_back({"INSERT INTO messages (conversation_id, seq, clinic_id, author, client_msg_id, key_id, body) "
@@ -50,10 +51,11 @@ std::vector<statement> statements_for(const turn_write& w) {
                         bytes(e.sealed_body)}});
     }
     for (const auto& e : w.escalations) {
-        out.push_back({"INSERT INTO escalations (id, clinic_id, conversation_id, reason, urgency, triage) "
-                       "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        out.push_back({"INSERT INTO escalations (id, clinic_id, conversation_id, reason, urgency, triage, priority, "
+                       "summary, linked_escalation) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::integer, $8::jsonb, $9)",
                        {text(e.id), text(w.clinic_id), text(w.conversation_id), text(e.reason), text(e.urgency),
-                        text(e.triage_json)}});
+                        text(e.triage_json), text(std::to_string(e.priority)), text(e.summary_json),
+                        e.linked_escalation ? text(*e.linked_escalation) : null()}});
     }
     for (const auto& a : w.audit) {
         out.push_back({"INSERT INTO audit_events (clinic_id, actor, action, conversation_id, detail) "
@@ -208,6 +210,30 @@ asio::awaitable<boost::system::result<std::vector<clinic_record>>> conversation_
         out.push_back(std::move(c));
     }
     co_return out;
+}
+
+asio::awaitable<boost::system::result<std::optional<std::string>>>
+conversation_store::async_recent_escalation_of_contact(std::string clinic_id, std::string contact_index,
+                                                       std::string exclude_conversation) {
+    statement st{"SELECT e.id FROM escalations e JOIN conversations c ON c.id = e.conversation_id "
+                 "JOIN clinics k ON k.id = e.clinic_id "
+                 "WHERE e.clinic_id = $1::uuid AND c.clinic_id = $1::uuid AND c.contact_index = $2 "
+                 "AND c.id <> $3::uuid AND e.raised_at > now() - k.repeat_window_s * interval '1 second' "
+                 "ORDER BY e.raised_at DESC LIMIT 1",
+                 {text(clinic_id), bytes(contact_index), text(exclude_conversation)}};
+    auto r = co_await scoped_query(std::move(clinic_id), std::move(st));
+    if (!r) co_return r.error();
+    if (r->size() == 0) co_return std::optional<std::string>{};
+    co_return std::optional<std::string>{*r->at(0, 0)};
+}
+
+asio::awaitable<boost::system::result<std::uint64_t>> conversation_store::async_last_seq(std::string clinic_id,
+                                                                                        std::string conversation_id) {
+    statement st{"SELECT coalesce(max(seq), 0) FROM messages WHERE clinic_id = $1::uuid AND conversation_id = $2::uuid",
+                 {text(clinic_id), text(conversation_id)}};
+    auto r = co_await scoped_query(std::move(clinic_id), std::move(st));
+    if (!r) co_return r.error();
+    co_return static_cast<std::uint64_t>(std::stoull(*r->at(0, 0)));
 }
 
 asio::awaitable<boost::system::result<std::vector<phi_key_record>>> conversation_store::async_phi_keys() {

@@ -28,6 +28,7 @@ struct new_conversation {
     std::string lang;
     std::string flow_id;
     std::string flow_version;
+    std::optional<std::string> contact_index;  // blind index of the returning-contact id (bytes)
 };
 
 struct transcript_entry {
@@ -43,6 +44,9 @@ struct escalation_entry {
     std::string reason;
     std::string urgency;
     std::string triage_json;  // rule ids, spans, modifiers, versions: no text
+    int priority = 0;         // higher first in the staff queue
+    std::string summary_json = "{}";  // the handoff summary's codes and sequence numbers: no text
+    std::optional<std::string> linked_escalation;  // an earlier contact of the same patient
 };
 
 struct audit_entry {
@@ -102,6 +106,14 @@ public:
     boost::asio::awaitable<boost::system::error_code> async_store_phi_key(phi_key_record k);
 
     boost::asio::awaitable<boost::system::error_code> async_ping();
+
+    // The most recent escalation of another conversation from the same returning contact, raised
+    // within the clinic's repeat window (clinics.repeat_window_s); nullopt when there is none.
+    boost::asio::awaitable<boost::system::result<std::optional<std::string>>> async_recent_escalation_of_contact(
+        std::string clinic_id, std::string contact_index, std::string exclude_conversation);
+    // The highest transcript sequence number stored for the conversation (0 when none).
+    boost::asio::awaitable<boost::system::result<std::uint64_t>> async_last_seq(std::string clinic_id,
+                                                                               std::string conversation_id);
 
     // One audit event outside a patient turn (configuration in force, staff actions). `detail`
     // is JSON holding ids, codes and versions only, never PHI.

@@ -52,7 +52,7 @@ const std::string escalation_select =
     "e.summary::text, e.claimed_by, su.display_name, e.outcome, e.linked_escalation, " +
     micros("e.raised_at") + ", " + micros("e.updated_at") + ", " + micros("e.notified_at") + ", " +
     micros("e.renotified_at") + ", " + micros("e.oncall_sent_at") + ", " + micros("e.claimed_at") + ", " +
-    micros("e.resolved_at") +
+    micros("e.resolved_at") + ", su.role" +
     " FROM escalations e LEFT JOIN staff_users su ON su.id = e.claimed_by AND su.clinic_id = e.clinic_id ";
 
 escalation_record escalation_from(const rows& r, std::size_t i) {
@@ -77,6 +77,7 @@ escalation_record escalation_from(const rows& r, std::size_t i) {
     e.oncall_sent_at = to_timestamp(r.at(i, 17));
     e.claimed_at = to_timestamp(r.at(i, 18));
     e.resolved_at = to_timestamp(r.at(i, 19));
+    e.claimed_by_role = r.at(i, 20);
     return e;
 }
 
@@ -393,6 +394,22 @@ asio::awaitable<result<std::optional<escalation_record>>> staff_store::async_esc
     co_return std::optional<escalation_record>{escalation_from(r->at(0), 0)};
 }
 
+asio::awaitable<result<std::vector<escalation_record>>> staff_store::async_escalations_of_conversation(
+    std::string clinic_id, std::string conversation_id) {
+    std::vector<param> ps;
+    ps.push_back(text(std::move(conversation_id)));
+    ps.push_back(text(clinic_id));
+    std::vector<statement> sts;
+    sts.push_back({escalation_select + "WHERE e.conversation_id = $1::uuid AND e.clinic_id = $2::uuid "
+                                       "ORDER BY e.raised_at, e.id",
+                   std::move(ps)});
+    auto r = co_await scoped(std::move(clinic_id), std::move(sts));
+    if (!r) co_return r.error();
+    std::vector<escalation_record> out;
+    for (std::size_t i = 0; i < r->at(0).size(); ++i) out.push_back(escalation_from(r->at(0), i));
+    co_return out;
+}
+
 // ---- transitions ----
 
 asio::awaitable<result<escalation_transition>> staff_store::transition(std::string clinic_id,
@@ -622,6 +639,65 @@ asio::awaitable<result<std::string>> staff_store::async_upsert_canned_reply(std:
     if (!r) co_return r.error();
     if (r->at(0).size() != 1) co_return error_code(errc::pg_query_failed);
     co_return *r->at(0).at(0, 0);
+}
+
+// ---- desk settings and the audit trail ----
+
+asio::awaitable<result<desk_settings>> staff_store::async_desk_settings(std::string clinic_id) {
+    std::vector<param> ps;
+    ps.push_back(text(clinic_id));
+    std::vector<statement> sts;
+    sts.push_back({"SELECT sla_renotify_s, sla_oncall_s, oncall_webhook_url, repeat_window_s FROM clinics "
+                   "WHERE id = $1::uuid",
+                   std::move(ps)});
+    auto r = co_await scoped(std::move(clinic_id), std::move(sts));
+    if (!r) co_return r.error();
+    if (r->at(0).size() != 1) co_return error_code(errc::not_found);
+    const rows& row = r->at(0);
+    desk_settings d;
+    d.renotify_after = std::chrono::seconds(std::stoll(*row.at(0, 0)));
+    d.oncall_after = std::chrono::seconds(std::stoll(*row.at(0, 1)));
+    d.oncall_webhook_url = row.at(0, 2);
+    d.repeat_window = std::chrono::seconds(std::stoll(*row.at(0, 3)));
+    co_return d;
+}
+
+asio::awaitable<error_code> staff_store::async_set_desk_settings(std::string clinic_id, desk_settings d) {
+    std::vector<param> ps;
+    ps.push_back(text(clinic_id));
+    ps.push_back(text(std::to_string(d.renotify_after.count())));
+    ps.push_back(text(std::to_string(d.oncall_after.count())));
+    ps.push_back(d.oncall_webhook_url ? text(*d.oncall_webhook_url) : null());
+    ps.push_back(text(std::to_string(d.repeat_window.count())));
+    std::vector<statement> sts;
+    sts.push_back({"UPDATE clinics SET sla_renotify_s = $2::integer, sla_oncall_s = $3::integer, "
+                   "oncall_webhook_url = $4::text, repeat_window_s = $5::integer WHERE id = $1::uuid RETURNING id",
+                   std::move(ps)});
+    auto r = co_await scoped(std::move(clinic_id), std::move(sts));
+    if (!r) co_return r.error();
+    if (r->at(0).size() != 1) co_return error_code(errc::not_found);
+    co_return error_code{};
+}
+
+asio::awaitable<result<std::vector<audit_record>>> staff_store::async_audit_of_conversation(
+    std::string clinic_id, std::string conversation_id, std::string escalation_id) {
+    std::vector<param> ps;
+    ps.push_back(text(clinic_id));
+    ps.push_back(text(std::move(conversation_id)));
+    ps.push_back(text(std::move(escalation_id)));
+    std::vector<statement> sts;
+    sts.push_back({"SELECT " + micros("at") + ", actor, action, detail::text FROM audit_events "
+                   "WHERE clinic_id = $1::uuid AND (conversation_id = $2::uuid OR detail->>'escalation' = $3::text) "
+                   "ORDER BY id LIMIT 1000",
+                   std::move(ps)});
+    auto r = co_await scoped(std::move(clinic_id), std::move(sts));
+    if (!r) co_return r.error();
+    const rows& found = r->at(0);
+    std::vector<audit_record> out;
+    out.reserve(found.size());
+    for (std::size_t i = 0; i < found.size(); ++i)
+        out.push_back({to_timestamp(*found.at(i, 0)), *found.at(i, 1), *found.at(i, 2), *found.at(i, 3)});
+    co_return out;
 }
 
 }  // namespace triage::integrations::postgres

@@ -82,6 +82,7 @@ struct escalation_record {
     std::string summary_json;  // structured handoff summary
     std::optional<std::string> claimed_by;       // staff user id
     std::optional<std::string> claimed_by_name;  // their display name ("taken by Ana")
+    std::optional<std::string> claimed_by_role;
     std::optional<std::string> outcome;
     std::optional<std::string> linked_escalation;  // earlier contact of the same patient
     timestamp raised_at{};
@@ -133,6 +134,21 @@ struct canned_reply {
     std::string body_en;
     std::string body_es;
     int position = 0;
+};
+
+// A clinic's service levels for unclaimed escalations (migration 004).
+struct desk_settings {
+    std::chrono::seconds renotify_after{60};
+    std::chrono::seconds oncall_after{180};
+    std::optional<std::string> oncall_webhook_url;
+    std::chrono::seconds repeat_window{259200};
+};
+
+struct audit_record {
+    timestamp at{};
+    std::string actor;
+    std::string action;
+    std::string detail_json;
 };
 
 class staff_store {
@@ -201,6 +217,9 @@ public:
         std::string clinic_id, timestamp since);
     boost::asio::awaitable<boost::system::result<std::optional<escalation_record>>> async_escalation(
         std::string clinic_id, std::string escalation_id);
+    // Every escalation of one conversation, oldest first.
+    boost::asio::awaitable<boost::system::result<std::vector<escalation_record>>> async_escalations_of_conversation(
+        std::string clinic_id, std::string conversation_id);
 
     // ---- transitions ----
     // Each runs as one transaction: the UPDATE whose WHERE clause holds the allowed-transition
@@ -261,6 +280,17 @@ public:
     // Creates or replaces the reply with this title. Returns its id.
     boost::asio::awaitable<boost::system::result<std::string>> async_upsert_canned_reply(std::string clinic_id,
                                                                                         canned_reply r);
+
+    // ---- desk settings and the audit trail ----
+
+    // errc::not_found: no such clinic.
+    boost::asio::awaitable<boost::system::result<desk_settings>> async_desk_settings(std::string clinic_id);
+    // errc::pg_query_failed when a CHECK refuses the values (on-call before re-notify, not http(s)).
+    boost::asio::awaitable<boost::system::error_code> async_set_desk_settings(std::string clinic_id, desk_settings d);
+    // The audit events of one conversation and of one of its escalations (those recorded outside
+    // a turn name it in their detail), oldest first (at most 1000).
+    boost::asio::awaitable<boost::system::result<std::vector<audit_record>>> async_audit_of_conversation(
+        std::string clinic_id, std::string conversation_id, std::string escalation_id);
 
 private:
     struct transition_spec;

@@ -1,11 +1,16 @@
 #include "server/http/connection.hpp"
 
 #include "server/http/static_files.hpp"
+#include "server/live/inbox.hpp"
 #include "server/log.hpp"
 #include "server/patient/patient_session.hpp"
+#include "server/staff/api.hpp"
+#include "server/staff/console_session.hpp"
 #include "server/protocol/limits.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -182,36 +187,150 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
 
     log::info("patient.connected", {{"conn", connection_id}});
     ws_sender<Stream> sender(ws);
-    patient_session session(shared, local, c, connection_id, sender);
-    beast::flat_buffer buffer;
-    for (;;) {
-        auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
-        if (ec) {
-            // Beast has already failed the connection with the right close code (1009 for
-            // message_too_big, 1007 for invalid UTF-8); we only record why.
-            if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
-                log::info("patient.closed_too_large", {{"conn", connection_id}});
-            else if (ec == websocket::error::bad_frame_payload)
-                log::info("patient.closed_invalid_utf8", {{"conn", connection_id}});
-            break;
-        }
-        if (!ws.got_text()) {
+    live::inbox inbox(co_await asio::this_coro::executor);
+    patient_session session(shared, local, c, connection_id, sender, inbox);
+    // The reader only reads; everything that touches the conversation, and every write, happens
+    // in the handler below, one item at a time (so one writer, as Beast requires).
+    auto reader = [&]() -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        for (;;) {
+            co_await inbox.wait_for_space();
+            auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
+            if (ec) {
+                // Beast has already failed the connection with the right close code (1009 for
+                // message_too_big, 1007 for invalid UTF-8); we only record why.
+                if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
+                    log::info("patient.closed_too_large", {{"conn", connection_id}});
+                else if (ec == websocket::error::bad_frame_payload)
+                    log::info("patient.closed_invalid_utf8", {{"conn", connection_id}});
+                break;
+            }
+            if (!ws.got_text()) {
+                buffer.consume(buffer.size());
+                inbox.push(live::inbox_item::kind::transport_error, "binary_not_supported");
+                continue;
+            }
+            inbox.push(live::inbox_item::kind::frame, beast::buffers_to_string(buffer.data()));
             buffer.consume(buffer.size());
-            co_await session.on_transport_error("binary_not_supported");
-            continue;
         }
-        std::string frame = beast::buffers_to_string(buffer.data());
-        buffer.consume(buffer.size());
-        co_await session.on_text(std::move(frame));
+        inbox.push(live::inbox_item::kind::closed);
+    };
+    auto handler = [&]() -> asio::awaitable<void> {
+        for (;;) {
+            auto item = co_await inbox.pop(std::chrono::seconds(60));
+            using k = live::inbox_item::kind;
+            if (item.what == k::closed) break;
+            if (item.what == k::frame) co_await session.on_text(std::move(item.text));
+            else if (item.what == k::transport_error) co_await session.on_transport_error(std::move(item.text));
+            else if (item.what == k::news) co_await session.on_live(std::move(item.text));
+            else if (item.what == k::resync) co_await session.on_live_resync();
+        }
+    };
+    {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (reader() && handler());
     }
     co_await session.on_disconnect();
     log::info("patient.disconnected", {{"conn", connection_id}});
 }
 
 template <class Stream>
+asio::awaitable<void> run_staff_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
+                                          thread_services& local, staff::principal who, std::uint64_t connection_id) {
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
+    t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
+    t.keep_alive_pings = true;
+    ws.set_option(t);
+    ws.read_message_max(16 * 1024);
+    ws.auto_fragment(false);
+    ws.text(true);
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(bhttp::field::server, "triaged");
+    }));
+    auto [aec] = co_await ws.async_accept(req, use_nothrow);
+    if (aec) co_return;
+    struct connection_count {
+        std::atomic<std::size_t>& n;
+        ~connection_count() { --n; }
+    } counted{shared.connections};
+    log::info("staff.console_connected", {{"conn", connection_id}, {"user", log::safe_id(who.user_id)}});
+    ws_sender<Stream> sender(ws);
+    live::inbox inbox(co_await asio::this_coro::executor);
+    staff::console_session console(shared, local, std::move(who), sender, inbox, connection_id);
+    bool open = true;
+    auto reader = [&]() -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        while (open) {
+            co_await inbox.wait_for_space();
+            auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
+            if (ec) break;
+            if (ws.got_text()) inbox.push(live::inbox_item::kind::frame, beast::buffers_to_string(buffer.data()));
+            buffer.consume(buffer.size());
+        }
+        inbox.push(live::inbox_item::kind::closed);
+    };
+    auto handler = [&]() -> asio::awaitable<void> {
+        open = co_await console.start();
+        while (open) {
+            auto item = co_await inbox.pop(std::chrono::seconds(30));
+            using k = live::inbox_item::kind;
+            if (item.what == k::closed) break;
+            if (item.what == k::frame) open = co_await console.on_text(std::move(item.text));
+            else if (item.what == k::news) open = co_await console.on_live(std::move(item.text));
+            else if (item.what == k::resync) open = co_await console.on_live_resync();
+            else if (item.what == k::tick) open = co_await console.on_tick();
+        }
+        if (!open) {
+            // 4401: the session ended; the console shows the sign-in screen.
+            websocket::close_reason why(static_cast<websocket::close_code>(4401), "signed_out");
+            co_await ws.async_close(why, use_nothrow);
+        }
+    };
+    {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (reader() && handler());
+    }
+    log::info("staff.console_disconnected", {{"conn", connection_id}});
+}
+
+staff::api_request api_request_of(const request& req, bool tls, const std::string& peer) {
+    staff::api_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.body = req.body();
+    r.cookie = std::string(req[bhttp::field::cookie]);
+    r.csrf = std::string(req["X-CSRF-Token"]);
+    r.origin = std::string(req[bhttp::field::origin]);
+    r.host = std::string(req[bhttp::field::host]);
+    r.peer = peer;
+    r.tls = tls;
+    return r;
+}
+
+response from_api(const request& req, staff::api_response a, bool tls) {
+    response res{static_cast<bhttp::status>(a.status), req.version()};
+    security_headers(res.base(), tls);
+    res.set(bhttp::field::content_type, a.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    for (auto& [k, v] : a.headers) res.insert(k, v);
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(a.body);
+    res.prepare_payload();
+    return res;
+}
+
+template <class Stream>
 asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread_services& local, bool tls,
                                  std::uint64_t connection_id, beast::flat_buffer& buffer, bool& upgraded,
-                                 request& upgrade_request, const clinic*& upgrade_clinic) {
+                                 request& upgrade_request, const clinic*& upgrade_clinic,
+                                 std::optional<staff::principal>& upgrade_staff) {
+    std::string peer;
+    {
+        error_code pec;
+        auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(pec);
+        if (!pec) peer = ep.address().to_string();
+    }
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
@@ -222,6 +341,34 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
         request req = parser.release();
         std::string_view path = path_of(req.target());
 
+        if (websocket::is_upgrade(req) && path == "/ws/staff") {
+            auto r = api_request_of(req, tls, peer);
+            response res;
+            // Cross-site WebSocket hijacking: the cookie alone must never open a console.
+            if (!staff::same_origin(r)) {
+                res = error_response(req, bhttp::status::forbidden, "origin_not_allowed", tls);
+            } else {
+                auto a = co_await staff::authenticate(r, shared, local, false);
+                if (!a.who) {
+                    res = error_response(req, a.failure == staff::auth_failure::unavailable
+                                                  ? bhttp::status::service_unavailable
+                                                  : bhttp::status::unauthorized,
+                                         a.failure == staff::auth_failure::unavailable ? "unavailable" : "signed_out",
+                                         tls);
+                } else if (shared.connections.load() >= shared.cfg.limits.max_connections) {
+                    res = error_response(req, bhttp::status::service_unavailable, "too_many_connections", tls);
+                } else {
+                    ++shared.connections;
+                    upgraded = true;
+                    upgrade_request = std::move(req);
+                    upgrade_staff = std::move(a.who);
+                    co_return;
+                }
+            }
+            res.keep_alive(false);
+            co_await bhttp::async_write(stream, res, use_nothrow);
+            co_return;
+        }
         if (websocket::is_upgrade(req)) {
             if (path != "/ws/patient") {
                 auto res = error_response(req, bhttp::status::not_found, "not_found", tls);
@@ -256,6 +403,9 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
             res = json_response(req, bhttp::status::ok, json::object{{"status", "alive"}}, tls);
         } else if (path == "/readyz") {
             res = co_await readiness(req, local, tls);
+        } else if (staff::handles(path)) {
+            auto a = co_await staff::handle(api_request_of(req, tls, peer), shared, local);
+            res = from_api(req, std::move(a), tls);
         } else {
             res = static_file(req, shared, tls);
         }
@@ -271,7 +421,8 @@ asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, threa
     bool upgraded = false;
     request upgrade_request;
     const clinic* c = nullptr;
-    co_await serve_http(stream, shared, local, tls, connection_id, buffer, upgraded, upgrade_request, c);
+    std::optional<staff::principal> who;
+    co_await serve_http(stream, shared, local, tls, connection_id, buffer, upgraded, upgrade_request, c, who);
     if (!upgraded) {
         if constexpr (requires { stream.async_shutdown(use_nothrow); }) {
             beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
@@ -286,7 +437,11 @@ asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, threa
     beast::get_lowest_layer(stream).expires_never();
     websocket::stream<Stream> ws(std::move(stream));
     // A WebSocket client sends nothing before our 101 answer, so the HTTP buffer is empty here.
-    co_await run_patient_websocket(std::move(ws), std::move(upgrade_request), shared, local, *c, connection_id);
+    if (who)
+        co_await run_staff_websocket(std::move(ws), std::move(upgrade_request), shared, local, std::move(*who),
+                                     connection_id);
+    else
+        co_await run_patient_websocket(std::move(ws), std::move(upgrade_request), shared, local, *c, connection_id);
 }
 
 }  // namespace

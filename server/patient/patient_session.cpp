@@ -66,6 +66,16 @@ std::string_view action_name(dialog::action_kind k) {
     return "escalate";
 }
 
+// Queue order: emergencies first (docs/staff-api.md).
+int priority_of(rules::urgency u) {
+    switch (u) {
+    case rules::urgency::emergency: return 3;
+    case rules::urgency::urgent: return 2;
+    case rules::urgency::routine: return 1;
+    default: return 0;
+    }
+}
+
 std::string bot_body(const dialog::bot_reply& r, bool urgent) {
     json::array qr;
     for (const auto& q : r.quick_replies) qr.push_back(json::object{{"label", q.label}, {"value", q.value}});
@@ -75,9 +85,24 @@ std::string bot_body(const dialog::bot_reply& r, bool urgent) {
 }  // namespace
 
 patient_session::patient_session(shared_services& shared, thread_services& local, const clinic& c,
-                                 std::uint64_t connection_id, frame_sender& out)
-    : shared_(shared), local_(local), clinic_(c), connection_id_(connection_id), out_(out),
+                                 std::uint64_t connection_id, frame_sender& out, live::inbox& inbox)
+    : shared_(shared), local_(local), clinic_(c), connection_id_(connection_id), out_(out), inbox_(inbox),
       tokens_(shared.cfg.limits.burst), last_refill_(std::chrono::steady_clock::now()) {}
+
+void patient_session::on_news(std::string_view, std::string_view payload) {
+    inbox_.push(live::inbox_item::kind::news, std::string(payload));
+}
+
+void patient_session::on_resync() { inbox_.push(live::inbox_item::kind::resync); }
+
+void patient_session::follow_conversation() {
+    if (local_.hub && !live_sub_.active()) live_sub_ = live::subscription(*local_.hub, live::live_channel(conv_->id), this);
+}
+
+asio::awaitable<void> patient_session::tell_staff(std::string payload) {
+    if (!local_.hub || !conv_) co_return;
+    co_await local_.hub->publish(live::live_channel(conv_->id), std::move(payload));
+}
 
 bool patient_session::take_rate_token() {
     auto now = std::chrono::steady_clock::now();
@@ -148,16 +173,17 @@ asio::awaitable<void> patient_session::announce(const std::vector<pg::escalation
     // After the commit, so a console that reads the queue from PostgreSQL on this news finds the
     // row. Ids and codes only: Redis is not a place for PHI. A lost announcement is not a lost
     // escalation: consoles catch up from PostgreSQL when they (re)connect.
+    if (!raised.empty()) escalated_ = true;
     for (const auto& e : raised) {
         std::string payload = json::serialize(json::object{{"type", "escalation.raised"},
+                                                           {"event", "raised"},
                                                            {"escalation", e.id},
                                                            {"conversation", conv_->id},
                                                            {"clinic", clinic_.id},
                                                            {"reason", e.reason},
                                                            {"urgency", e.urgency}});
-        std::vector<std::string> cmd{"PUBLISH", desk_channel(clinic_.id), std::move(payload)};
-        auto r = co_await local_.redis->async_command(std::move(cmd));
-        if (!r) log::warn("escalation.unannounced", {{"conn", connection_id_}, {"ec", r.error()}});
+        if (!co_await local_.hub->publish(live::desk_channel(clinic_.id), std::move(payload)))
+            log::warn("escalation.unannounced", {{"conn", connection_id_}});
     }
 }
 
@@ -246,7 +272,8 @@ asio::awaitable<void> patient_session::fail_towards_human(const std::string& cli
     pg::turn_write w;
     w.clinic_id = clinic_.id;
     w.conversation_id = conv_->id;
-    w.escalations.push_back({new_uuid(), "internal_error", "urgent", R"({"evaluation_failed":true})"});
+    w.escalations.push_back({new_uuid(), "internal_error", "urgent", R"({"evaluation_failed":true})", 2,
+                             R"({"situation":"internal_error"})", std::nullopt});
     w.audit.push_back({"system", "escalation.raised", R"({"reason":"internal_error"})"});
     std::vector<pg::escalation_entry> raised = w.escalations;
     auto ec = co_await local_.store->async_record(std::move(w));
@@ -258,7 +285,8 @@ asio::awaitable<void> patient_session::dispatch(const protocol::client_frame& f)
     if (std::holds_alternative<protocol::ping_frame>(f)) {
         co_await out_.send(protocol::pong_frame());
     } else if (std::holds_alternative<protocol::typing_frame>(f)) {
-        // Staff presence arrives with the escalation desk; nothing to do yet.
+        // Only a person holding the conversation wants to see the patient typing.
+        if (staff_) co_await tell_staff(R"({"type":"patient.typing","on":true})");
     } else if (auto* s = std::get_if<protocol::start_frame>(&f)) {
         co_await on_start(*s);
     } else if (auto* r = std::get_if<protocol::resume_frame>(&f)) {
@@ -278,6 +306,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
     c.state.flow_version = shared_.flow.version;
     c.state.lang = f.lang;
     if (!f.time_zone.empty()) c.state.slots["time_zone"] = f.time_zone;
+    if (!f.contact.empty()) c.contact_index = shared_.keys.blind_index(f.contact, "conversation.contact");
     auto step = dialog::advance(shared_.flow, c.state, dialog::conversation_started{f.lang},
                                 std::chrono::system_clock::now());
     std::uint64_t first = c.state.next_seq;
@@ -288,7 +317,8 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
     pg::turn_write w;
     w.clinic_id = clinic_.id;
     w.conversation_id = conv_->id;
-    w.start = pg::new_conversation{conv_->token_index, f.lang, shared_.flow.id, shared_.flow.version};
+    w.start = pg::new_conversation{conv_->token_index, f.lang, shared_.flow.id, shared_.flow.version,
+                                   conv_->contact_index};
     std::uint64_t seq = first;
     for (const auto& r : step.replies) {
         auto sealed = shared_.keys.seal(bot_body(r, false), message_aad(seq));
@@ -317,6 +347,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
         co_return;
     }
     log::info("conversation.started", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+    follow_conversation();
     co_await out_.send(protocol::started_frame(conv_->id, token, f.lang));
     co_await send_replies(step.replies, first, false);
 }
@@ -339,6 +370,8 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
     if (!entries) co_return co_await send_error("unavailable");
     conv_ = std::move(c);
     seq_floor_ = conv_->state.next_seq;
+    follow_conversation();
+    co_await look_up_staff();
     log::info("conversation.resumed", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
     co_await out_.send(protocol::resumed_frame(conv_->id, conv_->state.lang, conv_->state.next_seq - 1,
                                                conv_->state.ended));
@@ -353,8 +386,17 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
         if (ec || !v.is_object()) continue;
         const auto& o = v.as_object();
         std::string text = o.contains("text") && o.at("text").is_string() ? std::string(o.at("text").as_string()) : "";
+        seq_floor_ = std::max(seq_floor_, e.seq + 1);
         if (e.author == "patient") {
             co_await out_.send(protocol::patient_frame(e.seq, e.client_msg_id.value_or(""), text));
+        } else if (e.author == "staff") {
+            staff_seen_ = std::max(staff_seen_, e.seq);
+            std::string name, role;
+            if (auto* st = o.if_contains("staff"); st && st->is_object()) {
+                if (auto* n = st->as_object().if_contains("name"); n && n->is_string()) name = n->as_string();
+                if (auto* r = st->as_object().if_contains("role"); r && r->is_string()) role = r->as_string();
+            }
+            co_await out_.send(protocol::staff_frame(e.seq, text, name, role));
         } else {
             std::vector<dialog::quick_reply> qr;
             if (auto* q = o.if_contains("quick_replies"); q && q->is_array())
@@ -365,7 +407,8 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
             co_await out_.send(protocol::bot_frame(e.seq, text, qr, urgent));
         }
     }
-    if (conv_->state.ended) co_await out_.send(protocol::end_frame("closed"));
+    if (staff_) co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));
+    else if (conv_->state.ended) co_await out_.send(protocol::end_frame("closed"));
 }
 
 asio::awaitable<void> patient_session::on_message(const protocol::message_frame& m) {
@@ -376,13 +419,17 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
             co_await out_.send(protocol::ack_frame(m.id, seq));
             co_return;
         }
-    if (conv_->state.ended) co_return co_await send_error("conversation_ended", {}, m.id);
+    // A conversation the bot ended (handed off) opens again when a person joins it.
+    if (conv_->state.ended && !staff_) co_return co_await send_error("conversation_ended", {}, m.id);
 
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
     const auto classifier = shared_.intents.current();
     auto assessed = assess_message(shared_.rules, *classifier, m.text);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
+    // With a person in the conversation, the message is for them; a red flag is still answered
+    // by the flow at once (and raised again), because the person may not be looking.
+    if (staff_ && !emergency) co_return co_await on_message_to_staff(m, assessed.triage);
     // 1b. The optional remote model, never for a red flag (the safety instruction must not wait):
     // it sees the text redacted, its intent counts only if it is one we know, and its urgency can
     // only raise ours.
@@ -487,6 +534,24 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
         auto sealed = shared_.keys.seal(bot_body(r, urgent_replies), message_aad(seq));
         w.entries.push_back({seq++, "bot", std::nullopt, sealed.key_id, std::move(sealed.bytes)});
     }
+    // A returning contact with a new urgent complaint: staff see the earlier contact linked, and
+    // the complaint is escalated even if it would not be on its own.
+    std::optional<std::string> earlier;
+    bool escalating = std::any_of(step.actions.begin(), step.actions.end(), [](const auto& x) {
+        return x.kind == dialog::action_kind::escalate || x.kind == dialog::action_kind::handoff;
+    });
+    if (conv_->contact_index && !escalated_ && a.level >= rules::urgency::urgent) {
+        auto found = co_await local_.store->async_recent_escalation_of_contact(clinic_.id, *conv_->contact_index,
+                                                                              conv_->id);
+        if (found && *found) earlier = **found;
+        if (earlier && !escalating) {
+            dialog::action repeat;
+            repeat.kind = dialog::action_kind::escalate;
+            repeat.reason = "repeat_contact";
+            repeat.level = a.level;
+            step.actions.push_back(std::move(repeat));
+        }
+    }
     json::array action_names;
     for (const auto& act : step.actions) {
         action_names.emplace_back(action_name(act.kind));
@@ -501,8 +566,19 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
                                                                    {"intent", intent_json(intent, intent_why, classifier->version())},
                                                                    {"noted_intent", step.noted_intent}});
             std::string esc_id = new_uuid();
+            // The handoff summary's skeleton: which entries and rules to show staff first. The
+            // words stay in the sealed transcript; the console reads them from there.
+            json::array rule_ids;
+            for (const auto& f : a.findings) rule_ids.emplace_back(f.rule_id);
+            std::string summary = json::serialize(json::object{
+                {"situation", act.reason.empty() ? std::string(action_name(act.kind)) : act.reason},
+                {"message_seq", patient_seq},
+                {"bot_seqs", json::array{patient_seq + 1, patient_seq + step.replies.size()}},
+                {"rules", std::move(rule_ids)},
+                {"state", after.current_state}});
             w.escalations.push_back({esc_id, act.reason.empty() ? std::string(action_name(act.kind)) : act.reason,
-                                     std::string(rules::to_string(level)), triage_json});
+                                     std::string(rules::to_string(level)), triage_json, priority_of(level), summary,
+                                     earlier});
             w.audit.push_back({"system", "escalation.raised",
                                json::serialize(json::object{{"escalation", esc_id},
                                                             {"reason", act.reason},
@@ -534,7 +610,14 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
 
     std::vector<pg::escalation_entry> raised = w.escalations;
     auto ec = co_await local_.store->async_record(std::move(w));
-    if (!ec) co_await announce(raised);
+    if (!ec) {
+        co_await announce(raised);
+        // Staff watching the conversation read the new entries from the record.
+        if (escalated_) {
+            std::string news = json::serialize(json::object{{"type", "transcript"}, {"seq", after.next_seq - 1}});
+            co_await tell_staff(std::move(news));
+        }
+    }
     if (ec == errc::pg_unique_violation) {
         // Either a resend whose first attempt was stored (ack it as before) or a sequence race
         // with another instance (the patient resends and gets the fresh state).
@@ -588,6 +671,206 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
         bool handed_off = std::any_of(step.actions.begin(), step.actions.end(),
                                       [](const auto& x) { return x.kind == dialog::action_kind::handoff; });
         co_await out_.send(protocol::end_frame(handed_off ? "handed_off" : "closed"));
+    }
+}
+
+// ---- live takeover (docs/staff-api.md) ----
+
+asio::awaitable<void> patient_session::save_state() {
+    auto saved = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
+    if (saved) {
+        conv_->redis_version = *saved;
+        co_return;
+    }
+    if (saved.error() != errc::version_conflict) co_return;
+    auto l = co_await local_.sessions->async_load(conv_->id);
+    if (l) conv_->redis_version = *l ? (*l)->version : 0;
+    auto again = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
+    if (again) conv_->redis_version = *again;
+}
+
+asio::awaitable<void> patient_session::on_message_to_staff(const protocol::message_frame& m, const rules::assessment& a) {
+    // Staff entries are numbered by whichever instance the staff member is on, so the record
+    // decides the next number; a collision with one being written right now is tried again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto last = co_await local_.store->async_last_seq(clinic_.id, conv_->id);
+        if (!last) break;
+        std::uint64_t seq = std::max(std::max(*last + 1, seq_floor_), conv_->state.next_seq);
+        pg::turn_write w;
+        w.clinic_id = clinic_.id;
+        w.conversation_id = conv_->id;
+        auto sealed = shared_.keys.seal(json::serialize(json::object{{"text", m.text}}), message_aad(seq));
+        w.entries.push_back({seq, "patient", m.id, sealed.key_id, std::move(sealed.bytes)});
+        w.audit.push_back({"patient", "message.received",
+                           json::serialize(json::object{{"seq", seq},
+                                                        {"urgency", rules::to_string(a.level)},
+                                                        {"rules", rules_json(a.findings)},
+                                                        {"pack", a.pack_version},
+                                                        {"to", "staff"},
+                                                        {"escalation", staff_->escalation}})});
+        auto ec = co_await local_.store->async_record(std::move(w));
+        if (ec == errc::pg_unique_violation) {
+            auto existing = co_await local_.store->async_seq_of_client_message(clinic_.id, conv_->id, m.id);
+            if (existing && *existing) {
+                co_await out_.send(protocol::ack_frame(m.id, **existing));
+                co_return;
+            }
+            continue;
+        }
+        if (ec) break;
+        seq_floor_ = std::max(seq_floor_, seq + 1);
+        conv_->state.next_seq = std::max(conv_->state.next_seq, seq + 1);
+        ++conv_->state.turns;
+        conv_->acks.emplace_back(m.id, seq);
+        while (conv_->acks.size() > limits::remembered_client_ids) conv_->acks.pop_front();
+        co_await save_state();
+        co_await out_.send(protocol::ack_frame(m.id, seq));
+        std::string news = json::serialize(json::object{{"type", "transcript"}, {"seq", seq}});
+        co_await tell_staff(std::move(news));
+        co_return;
+    }
+    log::warn("turn.not_saved", {{"conn", connection_id_}, {"to", log::field_value::code("staff")}});
+    co_await send_error("not_saved", {}, m.id);
+}
+
+asio::awaitable<void> patient_session::send_new_staff_entries() {
+    auto entries = co_await local_.store->async_transcript_after(clinic_.id, conv_->id, staff_seen_);
+    if (!entries) co_return;
+    for (const auto& e : *entries) {
+        seq_floor_ = std::max(seq_floor_, e.seq + 1);
+        if (e.author != "staff" || e.seq <= staff_seen_) continue;
+        auto plain = shared_.keys.open(e.key_id, e.sealed_body, message_aad(e.seq));
+        if (!plain) {
+            log::error("transcript.decrypt_failed", {{"conn", connection_id_}, {"seq", e.seq}});
+            continue;
+        }
+        error_code jec;
+        json::value v = json::parse(*plain, jec);
+        if (jec || !v.is_object()) continue;
+        const auto& o = v.as_object();
+        std::string text, name, role;
+        if (auto* t = o.if_contains("text"); t && t->is_string()) text = t->as_string();
+        if (auto* st = o.if_contains("staff"); st && st->is_object()) {
+            if (auto* n = st->as_object().if_contains("name"); n && n->is_string()) name = n->as_string();
+            if (auto* r = st->as_object().if_contains("role"); r && r->is_string()) role = r->as_string();
+        }
+        staff_seen_ = e.seq;
+        if (!co_await out_.send(protocol::staff_frame(e.seq, text, name, role))) co_return;
+    }
+    conv_->state.next_seq = std::max(conv_->state.next_seq, seq_floor_);
+}
+
+asio::awaitable<void> patient_session::look_up_staff() {
+    if (!local_.staff) co_return;
+    auto found = co_await local_.staff->async_escalations_of_conversation(clinic_.id, conv_->id);
+    if (!found) co_return;
+    std::optional<staff_presence> holder;
+    for (const auto& e : *found) {
+        escalated_ = true;
+        if ((e.status == "claimed" || e.status == "in_conversation") && e.claimed_by_name)
+            holder = staff_presence{e.id, *e.claimed_by_name, e.claimed_by_role.value_or("")};
+    }
+    staff_ = std::move(holder);
+}
+
+asio::awaitable<void> patient_session::on_live_resync() {
+    if (!conv_) co_return;
+    try {
+        bool had = staff_.has_value();
+        co_await look_up_staff();
+        if (staff_ && !had) co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));
+        if (staff_) co_await send_new_staff_entries();
+    } catch (const std::exception&) {
+        log::error("live.resync_threw", {{"conn", connection_id_}});
+    }
+}
+
+asio::awaitable<void> patient_session::resume_with_staff_at(const std::string& state) {
+    staff_.reset();
+    co_await out_.send(protocol::staff_left_frame("handed_back"));
+    auto last = co_await local_.store->async_last_seq(clinic_.id, conv_->id);
+    std::uint64_t seq = std::max(std::max(last ? *last + 1 : std::uint64_t{0}, seq_floor_), conv_->state.next_seq);
+    auto now = std::chrono::system_clock::now();
+    dialog::conversation_state before = conv_->state;
+    before.next_seq = seq;
+    auto step = dialog::advance(shared_.flow, before, dialog::handed_back{state}, now);
+    std::vector<pg::audit_entry> audit;
+    co_await carry_out_calls(step, now, audit);
+    dialog::conversation_state after = step.state;
+    after.next_seq = seq + step.replies.size();
+    pg::turn_write w;
+    w.clinic_id = clinic_.id;
+    w.conversation_id = conv_->id;
+    std::uint64_t s = seq;
+    for (const auto& r : step.replies) {
+        auto sealed = shared_.keys.seal(bot_body(r, false), message_aad(s));
+        w.entries.push_back({s++, "bot", std::nullopt, sealed.key_id, std::move(sealed.bytes)});
+    }
+    for (auto& e : audit) w.audit.push_back(std::move(e));
+    w.audit.push_back({"system", "conversation.resumed_by_bot",
+                       json::serialize(json::object{{"state", after.current_state}})});
+    w.ended = after.ended;
+    auto ec = co_await local_.store->async_record(std::move(w));
+    if (ec) log::warn("turn.not_saved", {{"conn", connection_id_}, {"ec", ec}});
+    conv_->state = after;
+    seq_floor_ = std::max(seq_floor_, after.next_seq);
+    co_await save_state();
+    co_await send_replies(step.replies, seq, false);
+    std::string news = json::serialize(json::object{{"type", "transcript"}, {"seq", after.next_seq - 1}});
+    co_await tell_staff(std::move(news));
+}
+
+asio::awaitable<void> patient_session::close_as_resolved() {
+    staff_.reset();
+    conv_->state.ended = true;
+    pg::turn_write w;
+    w.clinic_id = clinic_.id;
+    w.conversation_id = conv_->id;
+    w.ended = true;
+    auto ec = co_await local_.store->async_record(std::move(w));
+    if (ec) log::warn("conversation.end_unsaved", {{"conn", connection_id_}, {"ec", ec}});
+    co_await save_state();
+    co_await out_.send(protocol::end_frame("resolved"));
+}
+
+asio::awaitable<void> patient_session::on_live(std::string payload) {
+    if (!conv_) co_return;
+    try {
+        error_code jec;
+        json::value v = json::parse(payload, jec);
+        if (jec || !v.is_object()) co_return;
+        const auto& o = v.as_object();
+        auto str = [&](const char* k) -> std::string {
+            auto* x = o.if_contains(k);
+            return x && x->is_string() ? std::string(x->as_string()) : std::string();
+        };
+        std::string type = str("type");
+        if (type == "staff.joined") {
+            escalated_ = true;
+            staff_ = staff_presence{str("escalation"), str("name"), str("role")};
+            co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));
+        } else if (type == "transcript") {
+            if (auto* q = o.if_contains("seq"); q && q->is_number())
+                seq_floor_ = std::max(seq_floor_, q->to_number<std::uint64_t>() + 1);
+            if (staff_) co_await send_new_staff_entries();
+        } else if (type == "staff.typing") {
+            auto* on = o.if_contains("on");
+            if (staff_) co_await out_.send(protocol::staff_typing_frame(on && on->is_bool() && on->as_bool()));
+        } else if (type == "handed_back") {
+            if (staff_ && staff_->escalation == str("escalation")) co_await resume_with_staff_at(str("state"));
+        } else if (type == "resolved") {
+            if (staff_ && staff_->escalation == str("escalation")) co_await close_as_resolved();
+        } else if (type == "sla" && !staff_) {
+            bool es = conv_->state.lang == "es";
+            co_await out_.send(protocol::notice_frame(
+                "still_waiting",
+                es ? "Seguimos buscando a alguien del equipo para usted y hemos avisado también al personal de guardia. "
+                     "Si se siente peor, llame al 911 ahora."
+                   : "We are still finding someone from the clinic team for you, and we have alerted the on-call "
+                     "staff too. If you feel worse, call 911 now."));
+        }
+    } catch (const std::exception&) {
+        log::error("live.news_threw", {{"conn", connection_id_}});
     }
 }
 

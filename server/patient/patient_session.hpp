@@ -5,6 +5,8 @@
 //
 // runs on: the connection's I/O thread; frames are handled strictly one after another.
 
+#include "server/live/hub.hpp"
+#include "server/live/inbox.hpp"
 #include "server/protocol/frames.hpp"
 #include "server/services.hpp"
 
@@ -18,9 +20,6 @@
 
 namespace triage::server {
 
-// The pub/sub channel on which a clinic's escalation desk hears news (docs/architecture.md).
-inline std::string desk_channel(const std::string& clinic_id) { return "triage:desk:" + clinic_id; }
-
 class frame_sender {
 public:
     virtual ~frame_sender() = default;
@@ -28,10 +27,12 @@ public:
     virtual boost::asio::awaitable<bool> send(std::string frame) = 0;
 };
 
-class patient_session {
+class patient_session final : public live::listener {
 public:
+    // News for the conversation (a staff member joined, wrote, typed...) is queued in `inbox`;
+    // the connection hands it back through on_news in order with the patient's own frames.
     patient_session(shared_services& shared, thread_services& local, const clinic& c, std::uint64_t connection_id,
-                    frame_sender& out);
+                    frame_sender& out, live::inbox& inbox);
 
     // Never throws: any internal failure is turned into a safe reply and an escalation.
     boost::asio::awaitable<void> on_text(std::string frame);
@@ -39,6 +40,14 @@ public:
     boost::asio::awaitable<void> on_disconnect();
     // A frame the transport refused (binary, too large, invalid UTF-8).
     boost::asio::awaitable<void> on_transport_error(std::string code);
+    // News from live_channel(conversation), queued by the hub. Never throws.
+    boost::asio::awaitable<void> on_live(std::string payload);
+    // News may have been lost: look at the record again (who holds the conversation, new entries).
+    boost::asio::awaitable<void> on_live_resync();
+
+    // live::listener: queue only.
+    void on_news(std::string_view channel, std::string_view payload) override;
+    void on_resync() override;
 
 private:
     struct live_conversation {
@@ -48,6 +57,14 @@ private:
         std::deque<std::pair<std::string, std::uint64_t>> acks;  // recent client ids and their seq
         bool stored = false;  // the conversation row exists in PostgreSQL
         std::string token_index;
+        std::optional<std::string> contact_index;
+    };
+    // The staff member holding the conversation (claimed it); while set, patient messages go to
+    // them instead of the flow, red flags still answered first.
+    struct staff_presence {
+        std::string escalation;
+        std::string name;
+        std::string role;
     };
 
     boost::asio::awaitable<void> dispatch(const protocol::client_frame& f);
@@ -55,6 +72,16 @@ private:
     boost::asio::awaitable<void> on_resume(const protocol::resume_frame& f);
     boost::asio::awaitable<void> on_message(const protocol::message_frame& f);
     boost::asio::awaitable<void> fail_towards_human(const std::string& client_id);
+    boost::asio::awaitable<void> on_message_to_staff(const protocol::message_frame& m, const rules::assessment& a);
+    boost::asio::awaitable<void> send_new_staff_entries();
+    boost::asio::awaitable<void> resume_with_staff_at(const std::string& state);
+    boost::asio::awaitable<void> close_as_resolved();
+    boost::asio::awaitable<void> look_up_staff();
+    void follow_conversation();
+    boost::asio::awaitable<void> tell_staff(std::string payload);
+    // Writes the session state to Redis; the record in PostgreSQL is already durable, so a
+    // failure only costs a reload later.
+    boost::asio::awaitable<void> save_state();
     // Tells every instance's staff consoles about escalations just recorded (Redis pub/sub).
     boost::asio::awaitable<void> announce(const std::vector<integrations::postgres::escalation_entry>& raised);
     // Runs the booking calls `step` stopped at, feeding each outcome back into the flow.
@@ -78,7 +105,12 @@ private:
     const clinic& clinic_;
     std::uint64_t connection_id_;
     frame_sender& out_;
+    live::inbox& inbox_;
     std::optional<live_conversation> conv_;
+    std::optional<staff_presence> staff_;
+    live::subscription live_sub_;
+    bool escalated_ = false;          // the conversation has an escalation: staff may be watching
+    std::uint64_t staff_seen_ = 0;    // the highest staff entry sent to the patient
     // Sequence numbers already used on the wire but perhaps not stored (an emergency instruction
     // sent before a failed commit); later entries never reuse them.
     std::uint64_t seq_floor_ = 1;

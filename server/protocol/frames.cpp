@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace json = boost::json;
 
@@ -80,7 +81,7 @@ parse_result parse_client_frame(std::string_view text) {
         return message_frame{std::move(id), std::string(s)};
     }
     if (t == "start") {
-        if (auto e = check_keys({"type", "v", "lang", "time_zone"})) return *e;
+        if (auto e = check_keys({"type", "v", "lang", "time_zone", "contact"})) return *e;
         if (auto e = check_version(*o)) return *e;
         start_frame f;
         if (auto* l = o->if_contains("lang")) {
@@ -91,6 +92,16 @@ parse_result parse_client_frame(std::string_view text) {
             // The browser's IANA zone, so that appointment times read as the patient's own clock.
             if (!z->is_string() || !dialog::valid_time_zone(z->get_string())) return err("invalid_message", "time_zone");
             f.time_zone = std::string(z->get_string());
+        }
+        if (auto* c = o->if_contains("contact")) {
+            // A random id the browser keeps so that a repeat contact can be linked: 16 to 64
+            // base64url characters, nothing else (it is hashed, never shown).
+            bool ok = c->is_string() && c->get_string().size() >= 16 && c->get_string().size() <= 64 &&
+                      std::all_of(c->get_string().begin(), c->get_string().end(), [](char ch) {
+                          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+                      });
+            if (!ok) return err("invalid_message", "contact");
+            f.contact = std::string(c->get_string());
         }
         return f;
     }
@@ -168,6 +179,22 @@ std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_vi
 }
 
 std::string typing_frame_out(bool on) { return json::serialize(json::object{{"type", "typing"}, {"on", on}}); }
+std::string staff_typing_frame(bool on) {
+    return json::serialize(json::object{{"type", "typing"}, {"on", on}, {"who", "staff"}});
+}
+std::string staff_joined_frame(std::string_view name, std::string_view role) {
+    return json::serialize(json::object{{"type", "staff_joined"}, {"name", name}, {"role", role}});
+}
+std::string staff_frame(std::uint64_t seq, std::string_view text, std::string_view name, std::string_view role) {
+    return json::serialize(
+        json::object{{"type", "staff"}, {"seq", seq}, {"text", text}, {"name", name}, {"role", role}});
+}
+std::string staff_left_frame(std::string_view reason) {
+    return json::serialize(json::object{{"type", "staff_left"}, {"reason", reason}});
+}
+std::string notice_frame(std::string_view code, std::string_view text) {
+    return json::serialize(json::object{{"type", "notice"}, {"code", code}, {"text", text}});
+}
 
 std::string pong_frame() { return R"({"type":"pong"})"; }
 

@@ -17,6 +17,7 @@ inline constexpr int version = 1;
 struct start_frame {
     std::string lang = "en";
     std::string time_zone;  // IANA, optional; the clinic's zone when absent
+    std::string contact;    // the browser's returning-contact id, optional (docs/protocol.md)
 };
 struct resume_frame { std::string token; std::uint64_t last_seq = 0; };
 struct message_frame { std::string id; std::string text; };
@@ -44,6 +45,12 @@ std::string bot_frame(std::uint64_t seq, std::string_view text, const std::vecto
                       bool urgent);
 std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_view text);
 std::string typing_frame_out(bool on);
+// Live takeover by clinic staff (docs/staff-api.md, "What the patient sees").
+std::string staff_typing_frame(bool on);
+std::string staff_joined_frame(std::string_view name, std::string_view role);
+std::string staff_frame(std::uint64_t seq, std::string_view text, std::string_view name, std::string_view role);
+std::string staff_left_frame(std::string_view reason);
+std::string notice_frame(std::string_view code, std::string_view text);
 std::string pong_frame();
 std::string error_frame(const frame_error& e);
 std::string end_frame(std::string_view reason);

@@ -46,9 +46,12 @@ start)
   "$build/server/triagectl" gen-master-key >"$dir/master.key"
   chmod 600 "$dir/master.key"
   make_dev_cert "$dir"
-  # The OpenID provider (tests/peers/oidc), for SMART backend tokens and later staff sign-in.
+  # Instance "a" listens on a port chosen now, so that the OpenID provider knows its callback.
+  a_port=$(free_port)
+  # The OpenID provider (tests/peers/oidc), for SMART backend tokens and staff sign-in.
   mkdir -p "$dir/oidc"
-  node "$here/tests/peers/oidc/provider.mjs" --dir "$dir/oidc" --redirect-uri http://127.0.0.1/staff/callback \
+  node "$here/tests/peers/oidc/provider.mjs" --dir "$dir/oidc" --redirect-uri "http://127.0.0.1:$a_port/staff/callback" \
+    --post-logout-uri "http://127.0.0.1:$a_port/staff/" \
     --fhir-audience "http://127.0.0.1/fhir" >"$dir/oidc.out" 2>&1 </dev/null &
   echo $! >"$dir/oidc.pid"
   wait_until 30 "the OpenID provider" test -s "$dir/oidc/oidc.json" || { cat "$dir/oidc.out" >&2; exit 1; }
@@ -62,6 +65,8 @@ start)
   echo $! >"$dir/fhir-c.pid"
   wait_until 30 "the second FHIR server" test -s "$dir/fhir-c.port" || { cat "$dir/fhir-c.out" >&2; exit 1; }
   token_url=$(node -p "require('$dir/oidc/oidc.json').token_endpoint")
+  oidc_issuer=$(node -p "require('$dir/oidc/oidc.json').issuer")
+  sso_secret=$(node -p "require('$dir/oidc/oidc.json').clients['staff-console'].client_secret")
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
@@ -71,7 +76,11 @@ start)
   for name in a b c; do
     # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
     packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
-    tls=""; extra=""; threads=2; model_line=""
+    tls=""; extra=""; threads=2; model_line=""; port=0; sso=""
+    if [ "$name" = a ]; then
+      port=$a_port
+      sso="staff_sso: { issuer: \"$oidc_issuer\", client_id: staff-console, redirect_uri: \"http://127.0.0.1:$a_port/staff/callback\", post_logout_redirect_uri: \"http://127.0.0.1:$a_port/staff/\" }"
+    fi
     # Booking: "a" books through the IHE operations with a SMART backend token from the OpenID
     # provider; "c" through Slot search and transactions with a static token; "b" has no EHR.
     fhir="fhir: { base_url: \"http://127.0.0.1:$(cat "$dir/fhir.port")/fhir\", auth: smart, token_url: \"$token_url\", client_id: fhir-backend, key_file: $dir/oidc/fhir-backend-rs384.pem, key_algorithm: RS384, key_id: fhir-backend-rs384, identifier_system: \"urn:triage:test:booking\", services: { in_person: \"urn:triage:test:service-type|general-practice\", video: \"urn:triage:test:service-type|telehealth\", phone: \"urn:triage:test:service-type|telehealth\" } }"
@@ -88,8 +97,9 @@ start)
     [ "$name" = b ] && fhir=""
   cat >"$dir/$name.yaml" <<YAML
 mode: development
-listen: { address: 127.0.0.1, port: 0 }
+listen: { address: 127.0.0.1, port: $port }
 $tls
+$sso
 master_key_file: $dir/master.key
 ready_file: $dir/$name.ready
 web_root: $here/web
@@ -108,7 +118,16 @@ YAML
   "$build/server/triagectl" --config "$dir/a.yaml" migrate >/dev/null
   "$build/server/triagectl" --config "$dir/a.yaml" seed-demo --origin "http://portal.example.test" --time-zone Europe/London >/dev/null
   "$build/server/triagectl" --config "$dir/a.yaml" clinic add other "Other Clinic" >/dev/null
-  start_server a
+  # Staff of both clinics (local password <name>-local-pass), bound to the provider's test users.
+  for who in "frontdesk front_desk Fran" "nurse nurse Nora" "admin clinic_admin Ada" "auditor auditor Audrey"; do
+    # shellcheck disable=SC2086
+    set -- $who
+    printf '%s\n' "$1-local-pass" | "$build/server/triagectl" --config "$dir/a.yaml" staff add demo "$1@demo.test" \
+      --name "$3" --role "$2" --password-stdin --oidc-subject "$1-demo" >/dev/null
+  done
+  printf '%s\n' "frontdesk-local-pass" | "$build/server/triagectl" --config "$dir/a.yaml" staff add other \
+    frontdesk@other.test --name Otto --role front_desk --password-stdin --oidc-subject frontdesk-other >/dev/null
+  TRIAGE_STAFF_SSO_CLIENT_SECRET="$sso_secret" start_server a
   start_server b
   TRIAGE_FHIR_STATIC_TOKEN=stack-static-token start_server c
   base=$(cat "$dir/a.ready")
@@ -127,6 +146,7 @@ TRIAGE_TEST_REMOTE_BASE_URL=$(cat "$dir/c.ready")
 TRIAGE_TEST_LLM_LOG=$dir/llm.log
 TRIAGE_TEST_TRIAGECTL=$build/server/triagectl
 TRIAGE_TEST_OIDC_DIR=$dir/oidc
+TRIAGE_TEST_OIDC_ISSUER=$oidc_issuer
 TRIAGE_TEST_FHIR_BASE=http://127.0.0.1:$(cat "$dir/fhir.port")/fhir
 TRIAGE_TEST_FHIR_C_BASE=http://127.0.0.1:$(cat "$dir/fhir-c.port")/fhir
 TRIAGE_TEST_FHIR_C_PID_FILE=$dir/fhir-c.pid

@@ -33,21 +33,46 @@
  *     sessionStorage under "triage-chat:v1:<clinic>:*": a reload in the same tab resumes the
  *     conversation (resume with last_seq 0 replays the transcript) and resends unacked messages
  *     with their original ids. One widget per clinic per tab.
+ *   - Returning contact: a random contact id (32 bytes from crypto.getRandomValues, base64url, 43
+ *     characters) is created once and kept in localStorage under "triage-chat:v1:<clinic>:contact".
+ *     It is sent as "contact" in every `start` so that the clinic can link a repeat contact from the
+ *     same browser within a few days. It is not derived from anything about the patient and holds no
+ *     personal data, but it does persist across tabs and visits (until site data is cleared) and is
+ *     shared by everyone using the same browser profile. Without localStorage or crypto no id is sent;
+ *     a server that rejects the field (unknown_field / invalid_message, field "contact") is sent
+ *     `start` again without it.
  *   - Reconnects by itself with exponential backoff and jitter (0.5 s doubling to a 10 s cap).
- *   - Incoming transcript entries are deduplicated by seq and kept in seq order; messages that are
- *     not acknowledged yet stay at the end.
+ *   - Incoming transcript entries (bot, patient and staff) are deduplicated by seq and kept in seq
+ *     order; messages that are not acknowledged yet stay at the end. System lines (staff joined /
+ *     left, server notices) have no seq: they stay where they arrived, after the entries shown then.
+ *   - While the patient types, `{"type":"typing"}` is sent at most once every 2 s (forwarded to staff).
+ *   - Live takeover by clinic staff: staff_joined shows a line and a "You are chatting with …" banner
+ *     (the banner is also restored by the next live staff message, e.g. after a reload); staff
+ *     bubbles carry the person's name and role; typing frames with who:"staff" drive a separate
+ *     "… is typing" line; staff_left ("The assistant is back.") and end remove the banner.
  *
  * TEST HOOKS (stable, used by tests/browser)
  *   root            [data-testid="triage-chat"][data-state="connecting|connected|reconnecting|closed"]
  *                   [data-ended="true"] once the conversation has ended
+ *                   [data-staff="true"] while a member of staff is in the chat
  *   transcript      [data-testid="transcript"] (role="log", aria-live="polite")
  *   bot bubble      [data-testid="msg-bot"][data-seq] (+ [data-urgent="true"])
  *   patient bubble  [data-testid="msg-patient"][data-id][data-seq once acked]
  *                   [data-status="sending|sent|failed"]; [data-testid="sending-mark"] while sending,
  *                   [data-testid="retry"] when it could not be sent
+ *   staff bubble    [data-testid="msg-staff"][data-seq][data-role] with [data-testid="staff-label"]
+ *                   (name and role) above the text
  *   quick replies   [data-testid="quick-reply"][data-value]
- *   others          typing, notice, connection-status, ended, start-again, chat-input, send,
- *                   lang-toggle (names the other language: "Español" / "English")
+ *   staff lines     (in the transcript, no data-seq)
+ *                   [data-testid="staff-joined"][data-role]   "Ana (front desk) has joined the chat."
+ *                   [data-testid="staff-left"][data-reason]   "The assistant is back."
+ *                   [data-testid="notice"][data-code]         server notice (staff_alerted, still_waiting)
+ *   staff banner    [data-testid="staff-banner"] below the header; present only while staff is in the chat
+ *   staff typing    [data-testid="staff-typing"] ([hidden] when off)
+ *   ended           [data-testid="ended"][data-reason] (reason of the end frame when known)
+ *   others          typing (the assistant's), notice (the widget's own transient notice: no
+ *                   data-code, outside the transcript), connection-status, start-again, chat-input,
+ *                   send, lang-toggle (names the other language: "Español" / "English")
  */
 
 const PROTOCOL_VERSION = 1;
@@ -58,7 +83,7 @@ const RESEND_MAX_TRIES = 3;          // automatic resends after not_saved / rate
 const ACK_WATCHDOG_MS = 10000;       // an unacked message this old makes us check the connection
 const PING_TIMEOUT_MS = 5000;        // ... and no frame this long after our ping drops the socket
 const HELLO_TIMEOUT_MS = 15000;      // no started/resumed this long after open drops the socket
-const TYPING_THROTTLE_MS = 4000;
+const TYPING_THROTTLE_MS = 2000;     // patient typing frames: at most one per 2 s
 const TYPING_SAFETY_MS = 20000;      // hide a typing indicator the server forgot to switch off
 const NOTICE_MS = 10000;
 
@@ -87,6 +112,15 @@ const STRINGS = {
     expired: 'Your earlier conversation has expired, so we started a new one.',
     langNext: 'The assistant will switch language when you start a new conversation.',
     dismiss: 'Dismiss',
+    endedResolved: 'The clinic staff closed this chat. Take care.',
+    roles: { front_desk: 'front desk', nurse: 'nurse', clinic_admin: 'clinic staff' },
+    roleOther: 'clinic staff',
+    someone: 'a member of the clinic staff',
+    staffJoined: (who) => `${who} has joined the chat.`,
+    staffBanner: (who) => `You are chatting with ${who}`,
+    staffTyping: (name) => (name ? `${name} is typing…` : 'A member of staff is typing…'),
+    staffBack: 'The assistant is back.',
+    staffLeft: (who) => `${who} has left the chat.`,
   },
   es: {
     heading: 'Chat con la clínica',
@@ -112,6 +146,15 @@ const STRINGS = {
     expired: 'Su conversación anterior expiró, así que empezamos una nueva.',
     langNext: 'El asistente cambiará de idioma cuando empiece una conversación nueva.',
     dismiss: 'Cerrar',
+    endedResolved: 'El personal de la clínica cerró este chat. Cuídese.',
+    roles: { front_desk: 'recepción', nurse: 'enfermería', clinic_admin: 'personal de la clínica' },
+    roleOther: 'personal de la clínica',
+    someone: 'un miembro del personal de la clínica',
+    staffJoined: (who) => `${who} se ha unido al chat.`,
+    staffBanner: (who) => `Está chateando con ${who}`,
+    staffTyping: (name) => (name ? `${name} está escribiendo…` : 'Un miembro del personal está escribiendo…'),
+    staffBack: 'El asistente ha vuelto.',
+    staffLeft: (who) => `${who} ha salido del chat.`,
   },
 };
 
@@ -182,6 +225,48 @@ function makeStore(prefix) {
   };
 }
 
+const CONTACT_RE = /^[A-Za-z0-9_-]{43}$/;   // 32 bytes, base64url without padding
+
+function base64url(bytes) {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * The returning-contact id of this browser for `clinic` (see BEHAVIOUR), created on first use.
+ * null when it cannot be kept (no localStorage, e.g. blocked or sandboxed) or no secure random source:
+ * an id that is not kept would link nothing, and a guessable one must not be made up.
+ */
+function contactId(clinic) {
+  const key = `triage-chat:v1:${clinic}:contact`;
+  try {
+    const storage = window.localStorage;
+    if (!storage) return null;
+    const existing = storage.getItem(key);
+    if (existing && CONTACT_RE.test(existing)) return existing;
+    if (typeof crypto === 'undefined' || typeof crypto.getRandomValues !== 'function') return null;
+    const id = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    storage.setItem(key, id);
+    return storage.getItem(key) === id ? id : null;
+  } catch {
+    return null;   // SecurityError (storage blocked) or quota
+  }
+}
+
+/** A staff member's name from a server frame: a trimmed string or '' (shown with textContent only). */
+function cleanName(value) {
+  return typeof value === 'string' ? value.trim().slice(0, 80) : '';
+}
+
+function staffOf(msg) {
+  return { name: cleanName(msg.name), role: typeof msg.role === 'string' ? msg.role : '' };
+}
+
+function capitalise(text) {
+  return text ? text.charAt(0).toLocaleUpperCase() + text.slice(1) : text;
+}
+
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -237,6 +322,13 @@ class TriageChat {
     this.typingTimer = null;
     this.noticeTimer = null;
     this.endedTimer = null;
+    this.staff = null;           // { name, role } while a member of staff is in the chat
+    this.staffName = '';         // last known staff name (for "… is typing")
+    this.staffTypingTimer = null;
+    this.bannerEl = null;
+    this.replayUntil = 0;        // entries with seq <= this, after `resumed`, are replayed (not live)
+    this.contactRefused = false; // the server rejected the `contact` field of start
+    this.endReason = this.token ? this.store.get('end_reason') : null;
 
     if (opts.css !== false) ensureStylesheet();
     this.build();
@@ -269,7 +361,7 @@ class TriageChat {
     this.langBtn.addEventListener('click', () => this.chooseLang(this.lang === 'es' ? 'en' : 'es'));
     const icon = el('span', { className: 'tc-avatar', 'aria-hidden': 'true' });
     icon.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-4.5 3.6A.9.9 0 0 1 3 20.9V6a2 2 0 0 1 1-2Zm3 6.5a1.25 1.25 0 1 0 0 .01Zm5 0a1.25 1.25 0 1 0 0 .01Zm5 0a1.25 1.25 0 1 0 0 .01Z"/></svg>';
-    const header = el('header', { className: 'tc-header' }, [
+    const header = this.headerEl = el('header', { className: 'tc-header' }, [
       el('div', { className: 'tc-title' }, [icon, el('div', {}, [this.headingEl, this.subtitleEl])]),
       this.langBtn,
     ]);
@@ -282,6 +374,9 @@ class TriageChat {
     this.typingEl = el('p', { className: 'tc-typing', 'data-testid': 'typing', hidden: true });
     this.typingText = el('span');
     this.typingEl.append(el('span', { className: 'tc-dots', 'aria-hidden': 'true' }, [el('span'), el('span'), el('span')]), this.typingText);
+    this.staffTypingEl = el('p', { className: 'tc-typing tc-typing--staff', 'data-testid': 'staff-typing', hidden: true });
+    this.staffTypingText = el('span');
+    this.staffTypingEl.append(el('span', { className: 'tc-dots', 'aria-hidden': 'true' }, [el('span'), el('span'), el('span')]), this.staffTypingText);
 
     this.noticeText = el('span', { className: 'tc-notice-text' });
     this.noticeAction = el('button', { type: 'button', className: 'tc-linkbtn', hidden: true });
@@ -311,7 +406,7 @@ class TriageChat {
     this.inputEl.addEventListener('input', () => { this.autosize(); this.sendTyping(); });
 
     this.root = el('section', { className: 'tc', 'data-testid': 'triage-chat', 'aria-labelledby': this.headingEl.id },
-      [header, this.statusEl, this.logEl, this.typingEl, this.noticeEl, this.endedEl, this.qrEl, this.formEl]);
+      [header, this.statusEl, this.logEl, this.typingEl, this.staffTypingEl, this.noticeEl, this.endedEl, this.qrEl, this.formEl]);
     this.host.append(this.root);
     this.applyStrings();
 
@@ -335,8 +430,9 @@ class TriageChat {
     this.langBtn.title = `${t.language}: ${STRINGS[other].languageName}`;
     this.logEl.setAttribute('aria-label', t.transcript);
     this.typingText.textContent = t.typing;
+    this.staffTypingText.textContent = t.staffTyping(this.staffTypingName());
     this.noticeAction.textContent = this.noticeAction.dataset.kind === 'restart' ? t.startAgain : t.dismiss;
-    this.endedText.textContent = t.ended;
+    this.renderEnded();
     this.startAgainBtn.textContent = t.startAgain;
     this.qrEl.setAttribute('aria-label', t.quickReplies);
     this.labelEl.textContent = t.inputLabel;
@@ -345,6 +441,9 @@ class TriageChat {
     for (const b of this.logEl.querySelectorAll('.tc-msg--patient')) this.renderPatientMeta(b);
     for (const s of this.logEl.querySelectorAll('.tc-who')) s.textContent = s.dataset.who === 'bot' ? t.bot : t.you;
     for (const s of this.logEl.querySelectorAll('.tc-urgent-label span')) s.textContent = t.important;
+    for (const b of this.logEl.querySelectorAll('.tc-msg--staff')) this.renderStaffLabel(b);
+    for (const l of this.logEl.querySelectorAll('.tc-sys')) this.renderSystemLine(l);
+    this.renderBanner();
     this.renderStatus();
   }
 
@@ -389,7 +488,10 @@ class TriageChat {
     while (ref) {
       if (ref === node) { ref = ref.previousElementSibling; continue; }
       const pending = ref.classList.contains('tc-msg--patient') && !ref.dataset.seq;
-      const s = ref.dataset.seq ? Number(ref.dataset.seq) : null;
+      // A system line (no seq) sits between the entry it followed (data-after) and the next one.
+      let s = null;
+      if (ref.dataset.seq) s = Number(ref.dataset.seq);
+      else if (ref.dataset.after) s = Number(ref.dataset.after) + 0.5;
       if (pending || (s !== null && s > seq)) { ref = ref.previousElementSibling; continue; }
       break;
     }
@@ -426,10 +528,119 @@ class TriageChat {
       this.placeBySeq(node, seq);
     } else {
       // No seq (an emergency instruction sent before it is stored): show it now, just before any unsent messages.
-      const firstPending = [...this.logEl.children].find((c) => c.classList.contains('tc-msg--patient') && !c.dataset.seq);
-      if (firstPending) firstPending.before(node); else this.logEl.append(node);
+      this.insertBeforePending(node);
     }
     return node;
+  }
+
+  /** Appends `node` to the transcript, but before any patient message that is not acknowledged yet. */
+  insertBeforePending(node) {
+    const firstPending = [...this.logEl.children].find((c) => c.classList.contains('tc-msg--patient') && !c.dataset.seq);
+    if (firstPending) firstPending.before(node); else this.logEl.append(node);
+  }
+
+  // ---------------------------------------------------------------- staff takeover (DOM)
+
+  roleLabel(role) {
+    const roles = this.t.roles;
+    return Object.prototype.hasOwnProperty.call(roles, role) ? roles[role] : this.t.roleOther;
+  }
+
+  /** "Ana (front desk)", or "a member of the clinic staff" without a name. */
+  staffWho(staff) {
+    if (!staff || !staff.name) return this.t.someone;
+    return `${staff.name} (${this.roleLabel(staff.role)})`;
+  }
+
+  staffTypingName() {
+    return (this.staff && this.staff.name) || this.staffName || '';
+  }
+
+  renderStaff({ seq, text, staff }) {
+    const node = el('div', { className: 'tc-msg tc-msg--staff', 'data-testid': 'msg-staff', 'data-role': staff.role || null });
+    node._staff = staff;
+    node.append(el('p', { className: 'tc-staff-label', 'data-testid': 'staff-label' }), el('p', { className: 'tc-text', text }));
+    this.renderStaffLabel(node);
+    if (Number.isInteger(seq)) {
+      this.assignSeq(node, seq);
+      this.placeBySeq(node, seq);
+    } else {
+      this.insertBeforePending(node);
+    }
+    return node;
+  }
+
+  /** Name and role above a staff bubble (re-rendered when the language changes). */
+  renderStaffLabel(node) {
+    const label = node.querySelector('.tc-staff-label');
+    const { name, role } = node._staff || {};
+    const roleText = this.roleLabel(role);
+    const parts = name
+      ? [el('span', { className: 'tc-staff-name', text: name }), el('span', { className: 'tc-staff-role', text: roleText })]
+      : [el('span', { className: 'tc-staff-name', text: capitalise(roleText) })];
+    parts.push(el('span', { className: 'tc-sr', text: ':' }));
+    label.replaceChildren(...parts);
+  }
+
+  /**
+   * A system line in the transcript (no seq): kind is "staff-joined", "staff-left" or "notice".
+   * Anchored after the highest seq shown when it arrived, before any unacknowledged patient message.
+   */
+  addSystemLine(kind, data, attrs = {}) {
+    const node = el('p', { className: `tc-sys tc-sys--${kind}`, 'data-testid': kind, ...attrs });
+    node._sys = { kind, ...data };
+    node.dataset.after = String(this.maxSeq);
+    this.renderSystemLine(node);
+    const wasBottom = this.nearBottom();
+    this.insertBeforePending(node);
+    if (wasBottom) this.scrollToBottom();
+    return node;
+  }
+
+  renderSystemLine(node) {
+    const d = node._sys;
+    if (!d) return;
+    const t = this.t;
+    let text = '';
+    if (d.kind === 'staff-joined') text = t.staffJoined(capitalise(this.staffWho(d.staff)));
+    else if (d.kind === 'staff-left') text = !d.reason || d.reason === 'handed_back' ? t.staffBack : t.staffLeft(capitalise(this.staffWho(d.staff)));
+    else text = d.text;   // a notice: the server's own (already localised) words
+    node.textContent = text;
+  }
+
+  /** The "You are chatting with …" line under the header: present only while staff is in the chat. */
+  renderBanner() {
+    if (!this.staff) {
+      if (this.bannerEl) { this.bannerEl.remove(); this.bannerEl = null; }
+      delete this.root.dataset.staff;
+      this.subtitleEl.hidden = false;
+      return;
+    }
+    if (!this.bannerEl) {
+      this.bannerEl = el('p', { className: 'tc-staff-banner', 'data-testid': 'staff-banner' });
+      this.headerEl.after(this.bannerEl);
+    }
+    this.bannerEl.textContent = this.t.staffBanner(this.staffWho(this.staff));
+    this.root.dataset.staff = 'true';
+    this.subtitleEl.hidden = true;   // "Automated assistant" is not who is answering now
+  }
+
+  setStaff(staff) {
+    this.staff = staff;
+    if (staff && staff.name) this.staffName = staff.name;
+    this.renderBanner();
+    if (!this.staffTypingEl.hidden) this.staffTypingText.textContent = this.t.staffTyping(this.staffTypingName());
+  }
+
+  showStaffTyping(on) {
+    clearTimeout(this.staffTypingTimer);
+    const wasBottom = this.nearBottom();
+    this.staffTypingEl.hidden = !on || this.ended;
+    if (on) {
+      this.staffTypingText.textContent = this.t.staffTyping(this.staffTypingName());
+      this.staffTypingTimer = setTimeout(() => { this.staffTypingEl.hidden = true; }, TYPING_SAFETY_MS);
+    }
+    if (wasBottom) this.scrollToBottom();
   }
 
   renderPatient({ id, text, status, seq }) {
@@ -479,7 +690,8 @@ class TriageChat {
     let owner = null;
     if (!this.ended) {
       for (let c = this.logEl.lastElementChild; c; c = c.previousElementSibling) {
-        if (c.classList.contains('tc-msg--patient')) break;
+        if (c.classList.contains('tc-msg--patient') || c.classList.contains('tc-msg--staff')
+          || c.classList.contains('tc-sys--staff-joined')) break;   // staff answered / took over: stale
         if (c._qr && c._qr.length) { owner = c; break; }
       }
     }
@@ -547,15 +759,25 @@ class TriageChat {
     this.qrEl.hidden = true;
     this.qrEl.replaceChildren();
     this.showTyping(false);
+    this.showStaffTyping(false);
+    this.setStaff(null);
+    this.staffName = '';
+    this.replayUntil = 0;
   }
 
-  setEnded(on) {
+  /** reason: the end frame's reason; undefined keeps the one known (e.g. after a reload). */
+  setEnded(on, reason) {
     this.ended = on;
+    if (!on) this.setEndReason(null);
+    else if (reason !== undefined) this.setEndReason(reason);
+    this.renderEnded();
     if (on) this.root.dataset.ended = 'true'; else delete this.root.dataset.ended;
     const focusWasInComposer = this.formEl.contains(document.activeElement) || this.qrEl.contains(document.activeElement);
     this.endedEl.hidden = !on;
     this.formEl.hidden = on;
     this.showTyping(false);
+    this.showStaffTyping(false);
+    if (on) this.setStaff(null);
     this.updateQuickReplies();
     clearTimeout(this.endedTimer);
     if (on) {
@@ -569,6 +791,16 @@ class TriageChat {
       }, 1500);
       this.scrollToBottom();
     }
+  }
+
+  setEndReason(reason) {
+    this.endReason = typeof reason === 'string' && reason ? reason.slice(0, 64) : null;
+    if (this.endReason) this.store.set('end_reason', this.endReason); else this.store.remove('end_reason');
+  }
+
+  renderEnded() {
+    this.endedText.textContent = this.endReason === 'resolved' ? this.t.endedResolved : this.t.ended;
+    if (this.endReason) this.endedEl.dataset.reason = this.endReason; else delete this.endedEl.dataset.reason;
   }
 
   // ---------------------------------------------------------------- outbox
@@ -702,13 +934,18 @@ class TriageChat {
     ws.onerror = () => { /* a close event follows */ };
   }
 
-  // The browser's time zone, so appointment times read on the patient's own clock.
+  // The browser's time zone, so appointment times read on the patient's own clock, and the
+  // returning-contact id (see BEHAVIOUR).
   startFrame() {
     const frame = { type: 'start', v: PROTOCOL_VERSION, lang: this.lang };
     try {
       const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
       if (tz) frame.time_zone = tz;
     } catch { /* no Intl time zone: the clinic's zone is used */ }
+    if (!this.contactRefused) {
+      const contact = contactId(this.clinic);
+      if (contact) frame.contact = contact;
+    }
     return frame;
   }
 
@@ -733,6 +970,7 @@ class TriageChat {
     this.resendTimers.clear();
     for (const item of this.outbox) item.sentAt = 0;
     this.showTyping(false);
+    this.showStaffTyping(false);
     if (this.destroyed) return;
     if (this.ended && !this.outbox.length) { this.setState('closed'); return; }
     this.setState(this.everReady ? 'reconnecting' : 'connecting');
@@ -795,9 +1033,13 @@ class TriageChat {
       case 'ack': return this.onAck(msg);
       case 'patient': return this.onPatient(msg);
       case 'bot': return this.onBot(msg);
-      case 'typing': return this.showTyping(msg.on === true);
+      case 'typing': return msg.who === 'staff' ? this.showStaffTyping(msg.on === true) : this.showTyping(msg.on === true);
       case 'error': return this.onError(msg);
-      case 'end': return this.setEnded(true);
+      case 'end': return this.setEnded(true, typeof msg.reason === 'string' ? msg.reason : null);
+      case 'staff_joined': return this.onStaffJoined(msg);
+      case 'staff': return this.onStaff(msg);
+      case 'staff_left': return this.onStaffLeft(msg);
+      case 'notice': return this.onNotice(msg);
       default: return undefined; // pong and anything newer
     }
   }
@@ -812,6 +1054,7 @@ class TriageChat {
   }
 
   onStarted(msg) {
+    this.replayUntil = 0;        // a new conversation: nothing is replayed
     if (typeof msg.token === 'string' && msg.token) {
       this.token = msg.token;
       this.store.set('token', msg.token);
@@ -822,6 +1065,7 @@ class TriageChat {
   }
 
   onResumed(msg) {
+    this.replayUntil = Number.isInteger(msg.last_seq) ? msg.last_seq : this.maxSeq;
     this.becameReady(msg.lang);
     if (msg.ended === true) {
       this.setEnded(true);
@@ -897,10 +1141,63 @@ class TriageChat {
     if (wasBottom || urgent) this.scrollToBottom();
   }
 
+  onStaffJoined(msg) {
+    if (this.ended) return;
+    const staff = staffOf(msg);
+    const same = this.staff && this.staff.name === staff.name && this.staff.role === staff.role;
+    this.setStaff(staff);
+    // The same person announced again (e.g. after a reconnect): the banner is refreshed, no second line.
+    if (!same) this.addSystemLine('staff-joined', { staff }, { 'data-role': staff.role || null });
+    this.updateQuickReplies();
+  }
+
+  onStaff(msg) {
+    const seq = Number.isInteger(msg.seq) ? msg.seq : null;
+    if (seq !== null && this.seqEls.has(seq)) return;
+    const text = typeof msg.text === 'string' ? msg.text : '';
+    const staff = staffOf(msg);
+    if (staff.name) this.staffName = staff.name;
+    const wasBottom = this.nearBottom();
+    this.showStaffTyping(false);
+    // A live message (not a replayed one) means staff is in the chat now, even if staff_joined was
+    // missed (a reload or a reconnect in the middle of a takeover): show the banner.
+    const live = seq === null || seq > this.replayUntil;
+    if (live && !this.staff && !this.ended) this.setStaff(staff);
+    this.renderStaff({ seq, text, staff });
+    this.updateQuickReplies();
+    if (wasBottom) this.scrollToBottom();
+  }
+
+  onStaffLeft(msg) {
+    const reason = typeof msg.reason === 'string' ? msg.reason : '';
+    const staff = this.staff;
+    this.showStaffTyping(false);
+    this.setStaff(null);
+    this.addSystemLine('staff-left', { reason, staff }, { 'data-reason': reason || null });
+    this.updateQuickReplies();
+  }
+
+  onNotice(msg) {
+    const text = typeof msg.text === 'string' ? msg.text.trim() : '';
+    if (!text) return;
+    const code = typeof msg.code === 'string' ? msg.code.slice(0, 64) : '';
+    // The same notice again with nothing in between (e.g. re-sent after a reconnect): show it once.
+    const pending = [...this.logEl.children].find((c) => c.classList.contains('tc-msg--patient') && !c.dataset.seq);
+    const prev = pending ? pending.previousElementSibling : this.logEl.lastElementChild;
+    if (prev && prev._sys && prev._sys.kind === 'notice' && prev._sys.code === code && prev._sys.text === text) return;
+    this.addSystemLine('notice', { code, text }, { 'data-code': code || null });
+  }
+
   onError(msg) {
     const code = msg.code;
     const item = typeof msg.id === 'string' ? this.findOutbox(msg.id) : null;
     const text = typeof msg.message === 'string' ? msg.message : '';
+    if ((code === 'unknown_field' || code === 'invalid_message') && msg.field === 'contact' && !this.ready && !this.contactRefused) {
+      // A server that does not take the returning-contact id (yet): start without it.
+      this.contactRefused = true;
+      if (!this.sendFrame(this.startFrame())) this.forceDrop();
+      return;
+    }
     switch (code) {
       case 'not_saved':
       case 'rate_limited':
@@ -957,8 +1254,8 @@ class TriageChat {
     this.lang = code;
     this.store.set('lang', code);
     this.applyStrings();
-    const patientSpoke = this.logEl.querySelector('.tc-msg--patient');
-    if (!patientSpoke && !this.ended) this.restart(false);        // nothing to lose: start over in that language
+    const spoken = this.logEl.querySelector('.tc-msg--patient, .tc-msg--staff') || this.staff;
+    if (!spoken && !this.ended) this.restart(false);        // nothing to lose: start over in that language
     else if (!this.ended) this.showNotice(this.t.langNext, { action: 'restart' });
   }
 
@@ -988,6 +1285,7 @@ class TriageChat {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.connectingTimer);
     clearTimeout(this.typingTimer);
+    clearTimeout(this.staffTypingTimer);
     clearTimeout(this.noticeTimer);
     clearTimeout(this.endedTimer);
     for (const t of this.resendTimers.values()) clearTimeout(t);

@@ -544,3 +544,37 @@ TEST(Clarify, APlainAnswerBeatsAConfidentIntentInterrupt) {
 
 }  // namespace
 }  // namespace triage::dialog
+
+namespace triage::dialog {
+namespace {
+
+TEST(EngineHandBack, ReopensAnEndedConversationAtTheChosenQuestion) {
+    auto s = at_state("handoff");
+    s.ended = true;
+    s.retries = 2;
+    auto st = advance(default_flow(), s, handed_back{"reason"}, fixed_now());
+    EXPECT_FALSE(st.state.ended);
+    EXPECT_EQ(st.state.current_state, "reason");
+    EXPECT_EQ(st.state.retries, 0);
+    ASSERT_FALSE(st.replies.empty());
+    EXPECT_EQ(st.replies.back().state, "reason");
+    EXPECT_FALSE(st.replies.back().quick_replies.empty());
+    EXPECT_TRUE(st.actions.empty());
+}
+
+TEST(EngineHandBack, RefusesStatesWithoutAQuestion) {
+    const auto& f = default_flow();
+    ASSERT_NE(f.find("booking_find"), nullptr);
+    EXPECT_FALSE(can_resume_at(*f.find("booking_find")));  // a service call
+    ASSERT_NE(f.find("no_consent"), nullptr);
+    EXPECT_FALSE(can_resume_at(*f.find("no_consent")));    // a closing state
+    EXPECT_TRUE(can_resume_at(*f.find("reason")));
+    // An unknown or unsuitable state goes to the flow's fallback (a person), never silence.
+    auto st = advance(f, at_state("handoff"), handed_back{"booking_find"}, fixed_now());
+    EXPECT_EQ(st.state.current_state, f.fallback_state);
+    auto unknown = advance(f, at_state("handoff"), handed_back{"no_such_state"}, fixed_now());
+    EXPECT_EQ(unknown.state.current_state, f.fallback_state);
+}
+
+}  // namespace
+}  // namespace triage::dialog

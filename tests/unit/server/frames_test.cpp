@@ -114,3 +114,19 @@ TEST(frames, bot_frame_shape) {
     EXPECT_EQ(v.at("quick_replies").as_array().size(), 2u);
     EXPECT_EQ(v.at("quick_replies").at(1).at("value"), "no");
 }
+
+TEST(frames, start_with_returning_contact) {
+    auto r = parse_client_frame(R"({"type":"start","v":1,"contact":"AbCdEfGhIjKlMnOpQrStUv_-0123456789abcdefghi"})");
+    ASSERT_TRUE(std::holds_alternative<client_frame>(r));
+    EXPECT_EQ(std::get<start_frame>(std::get<client_frame>(r)).contact, "AbCdEfGhIjKlMnOpQrStUv_-0123456789abcdefghi");
+    // Too short, too long, not base64url, wrong type: refused with the field named.
+    for (const char* bad : {R"({"type":"start","v":1,"contact":"short"})",
+                            R"({"type":"start","v":1,"contact":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})",
+                            R"({"type":"start","v":1,"contact":"abcdefghijklmnop qrstuvwxyz"})",
+                            R"({"type":"start","v":1,"contact":"abcdefghijklmnop;rstuvwxyz"})",
+                            R"({"type":"start","v":1,"contact":12345678901234567890})"}) {
+        auto e = parse_client_frame(bad);
+        ASSERT_TRUE(std::holds_alternative<frame_error>(e)) << bad;
+        EXPECT_EQ(std::get<frame_error>(e).field, "contact") << bad;
+    }
+}
