@@ -77,6 +77,14 @@ YAML
 
 build/server/triagectl --config "$run/triaged.yaml" migrate
 build/server/triagectl --config "$run/triaged.yaml" seed-demo --origin "https://127.0.0.1:$port" --origin "https://localhost:$port"
+# A demo front-desk account and a few canned replies for the escalation desk.
+printf '%s\n' "demo-desk-password" | build/server/triagectl --config "$run/triaged.yaml" staff add demo desk@demo.test \
+  --name Dana --role front_desk --password-stdin >/dev/null
+build/server/triagectl --config "$run/triaged.yaml" canned-reply set demo "Calling you now" \
+  --en "I'm calling you now on the number you gave us." --es "Le estoy llamando ahora al número que nos dio." >/dev/null
+build/server/triagectl --config "$run/triaged.yaml" canned-reply set demo "Call 911" \
+  --en "Please call 911 now or go to the nearest emergency department." \
+  --es "Llame al 911 ahora o vaya a la sala de emergencias más cercana." >/dev/null
 
 build/server/triaged --config "$run/triaged.yaml" &
 pids+=("$!")
@@ -85,6 +93,7 @@ cat <<MSG
 
   Triage chat is running (self-signed certificate: accept the browser warning once).
     Patient chat:  https://127.0.0.1:$port/chat/?clinic=demo
+    Staff console: https://127.0.0.1:$port/staff/?clinic=demo  (desk@demo.test / demo-desk-password)
     Demo portal:   https://127.0.0.1:$port/
     Health:        https://127.0.0.1:$port/healthz   Readiness: https://127.0.0.1:$port/readyz
     Demo EHR:      http://127.0.0.1:$(cat "$run/fhir.port")/fhir  (book as Maria Garcia, 02/14/1980, 555-0101)

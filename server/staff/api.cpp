@@ -1,5 +1,6 @@
 #include "server/staff/api.hpp"
 
+#include "integrations/auth/jwt.hpp"
 #include "integrations/errc.hpp"
 #include "server/ids.hpp"
 #include "server/live/hub.hpp"
@@ -243,7 +244,10 @@ asio::awaitable<api_response> sso_callback(const api_request& r, shared_services
     auto user = co_await local.staff->async_find_user_by_oidc(id->issuer, id->subject);
     if (!user) co_return failed("sso_failed");
     if (!*user || !(*user)->active || !shared.clinic_by_id((*user)->clinic_id)) {
-        log::info("staff.sso_unknown_user", {{"subject", log::safe_id(id->subject)}});
+        // A keyed hash, so operators can match repeated attempts without the log holding the id.
+        std::string tag = integrations::auth::base64url_encode(shared.keys.blind_index(id->subject, "log.subject"))
+                              .substr(0, 12);
+        log::info("staff.sso_unknown_user", {{"subject_hash", log::field_value::code(tag)}});
         // The console shows the subject so that the person can hand it to their administrator,
         // who binds it with `triagectl staff add ... --oidc-subject`.
         auto out = failed("sso_unknown_user");
@@ -261,8 +265,10 @@ asio::awaitable<api_response> sso_callback(const api_request& r, shared_services
     }
     // The ID token is kept sealed for the provider's logout (id_token_hint).
     auto sealed = shared.keys.seal(id->id_token, "staff.idp_hint|" + (*user)->id);
-    std::string hint = std::to_string(sealed.key_id) + ":" + sealed.bytes;
+    std::string hint = std::to_string(sealed.key_id) + ":" + integrations::auth::base64url_encode(sealed.bytes);
     auto out = co_await start_session(shared, local, **user, r, "oidc", std::move(hint), true);
+    // The browser is mid-redirect: an error page of JSON would strand the person there.
+    if (out.status != 302) co_return failed("sso_failed");
     out.headers.push_back({"Set-Cookie", shared.sso->clear_cookie(r.tls)});
     co_return out;
 }
@@ -273,7 +279,9 @@ std::string provider_logout(shared_services& shared, const principal& p) {
     auto colon = h.find(':');
     if (colon == std::string::npos) return {};
     auto key_id = static_cast<std::uint32_t>(std::strtoul(h.substr(0, colon).c_str(), nullptr, 10));
-    auto token = shared.keys.open(key_id, std::string_view(h).substr(colon + 1), "staff.idp_hint|" + p.user_id);
+    auto bytes = integrations::auth::base64url_decode(std::string_view(h).substr(colon + 1));
+    if (!bytes) return {};
+    auto token = shared.keys.open(key_id, *bytes, "staff.idp_hint|" + p.user_id);
     if (!token) return {};
     return shared.sso->logout_url(*token);
 }

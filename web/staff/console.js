@@ -1065,7 +1065,9 @@ function onQueueKeydown(e) {
     case 'End': e.preventDefault(); if (S.order.length) setActive(S.order[S.order.length - 1], true); break;
     case 'Enter':
     case ' ': {
-      const id = S.activeId || S.order[0];
+      // The row that has focus wins: focus can arrive by Tab or a click, not only by our keys.
+      const focusedRow = document.activeElement instanceof Element ? document.activeElement.closest('[data-testid="queue-item"]') : null;
+      const id = (focusedRow && D.queue.contains(focusedRow) && focusedRow.dataset.id) || S.activeId || S.order[0];
       if (!id) return;
       e.preventDefault();
       setActive(id, false);
