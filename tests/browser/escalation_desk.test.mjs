@@ -14,7 +14,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -33,6 +33,12 @@ if (!BASE) console.log(`# ${SKIP}`);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(HERE, 'screenshots');
+// The staff guide's pictures (docs/screenshots/) are these; TRIAGE_DOC_SCREENSHOTS=1 refreshes them.
+const DOC_SHOTS = path.join(HERE, '..', '..', 'docs', 'screenshots');
+async function shoot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, name) });
+  if (process.env.TRIAGE_DOC_SCREENSHOTS === '1') copyFileSync(path.join(SHOTS, name), path.join(DOC_SHOTS, name));
+}
 const STAFF_URL = `${BASE}/staff/?clinic=demo`;
 const CHAT_URL = `${BASE}/chat/?clinic=demo`;
 
@@ -99,7 +105,7 @@ async function signInWithPassword(page, { email, password, shot }) {
   if (await clinic.count()) assert.equal(await clinic.inputValue(), 'demo', 'the clinic comes from ?clinic=demo');
   await page.locator(T('signin-email')).fill(email);
   await page.locator(T('signin-password')).fill(password);
-  if (shot) await page.screenshot({ path: path.join(SHOTS, shot) });
+  if (shot) await shoot(page, shot);
   await page.locator(T('signin-submit')).click();
   await page.locator(CONSOLE_LIVE).waitFor({ timeout: 15000 }).catch(async (e) => {
     throw new Error(`console not live after sign-in: ${e.message}; sign-in error: ${await visibleText(page, T('signin-error'))}`);
@@ -171,7 +177,7 @@ describe('escalation desk in the browser', () => {
       assert.ok(['raised', 'notified'].includes(await row.getAttribute('data-status')), await row.getAttribute('data-status'));
       assert.ok(await row.locator(T('queue-age')).isVisible(), 'the row shows its age');
       assert.doesNotMatch(await row.innerText(), /crushing|left arm/i, 'no patient words in the queue row');
-      await sp.screenshot({ path: path.join(SHOTS, 'staff-queue.png') });
+      await shoot(sp, 'staff-queue.png');
 
       // Open it with the keyboard only: "j" focuses the queue, Home/End and the arrows move, Enter opens.
       const focusedId = () => sp.evaluate(() => document.activeElement?.closest('[data-testid="queue-item"]')?.dataset.id ?? null);
@@ -206,14 +212,14 @@ describe('escalation desk in the browser', () => {
       await pp.locator(T('staff-joined')).filter({ hasText: /Fran/ }).waitFor();
       const staffMsg = pp.locator(`${T('msg-staff')}[data-seq]`).filter({ hasText: STAFF_REPLY });
       await staffMsg.waitFor();
-      await pp.screenshot({ path: path.join(SHOTS, 'patient-with-staff.png') });
+      await shoot(pp, 'patient-with-staff.png');
 
       // The patient replies; staff see it live.
       await patientSends(pp, PATIENT_REPLY);
       await detail.locator(`${T('entry')}[data-author="patient"]`).filter({ hasText: PATIENT_REPLY }).waitFor();
       const seqs = await detail.locator(`${T('transcript')} ${T('entry')}[data-seq]`).evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
       for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `staff transcript in seq order: ${seqs.join(',')}`);
-      await sp.screenshot({ path: path.join(SHOTS, 'staff-conversation.png') });
+      await shoot(sp, 'staff-conversation.png');
 
       // Resolve with an outcome; the patient's chat ends.
       const outcome = detail.locator(T('resolve-outcome'));
