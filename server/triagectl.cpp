@@ -97,22 +97,12 @@ std::optional<server::config> load_cfg(const std::string& path) {
     return r.loaded;
 }
 
-pg::connection_settings pg_settings(const server::config& c) {
-    pg::connection_settings s;
-    s.hostaddr = c.postgres.hostaddr;
-    s.port = c.postgres.port;
-    s.dbname = c.postgres.dbname;
-    s.user = c.postgres.user;
-    s.password = c.postgres.password;
-    s.query_timeout = std::chrono::milliseconds(std::max(c.postgres.query_timeout_ms, 10000));
-    return s;
-}
 
 template <class F>
 int with_db(const server::config& c, F body) {
     asio::io_context ctx;
     integrations::null_event_sink sink;
-    pg::connection conn(ctx.get_executor(), pg_settings(c), sink);
+    pg::connection conn(ctx.get_executor(), server::tool_postgres_settings(c), sink);
     auto fut = asio::co_spawn(ctx, [&]() -> asio::awaitable<int> {
         if (auto ec = co_await conn.async_connect()) {
             std::fprintf(stderr, "triagectl: cannot connect to PostgreSQL at %s:%u (%s)\n", c.postgres.hostaddr.c_str(),

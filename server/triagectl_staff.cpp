@@ -58,7 +58,9 @@ std::optional<std::map<std::string, std::string>> options(const std::vector<std:
     return out;
 }
 
-pg::connection_settings settings_of(const config& c) {
+}  // namespace
+
+pg::connection_settings tool_postgres_settings(const config& c) {
     pg::connection_settings s;
     s.hostaddr = c.postgres.hostaddr;
     s.port = c.postgres.port;
@@ -69,11 +71,13 @@ pg::connection_settings settings_of(const config& c) {
     return s;
 }
 
+namespace {
+
 template <class F>
 int with_store(const config& cfg, const std::string& slug, F body) {
     asio::io_context ctx;
     integrations::null_event_sink sink;
-    pg::pool pool(ctx.get_executor(), settings_of(cfg), sink, 1);
+    pg::pool pool(ctx.get_executor(), tool_postgres_settings(cfg), sink, 1);
     pg::staff_store store(pool);
     auto fut = asio::co_spawn(ctx, [&]() -> asio::awaitable<int> {
         pg::statement st{"SELECT id FROM clinics WHERE slug = $1", {pg::text(slug)}};

@@ -20,6 +20,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
+
+#include <deque>
 #include <boost/url/parse.hpp>
 
 namespace asio = boost::asio;
@@ -146,44 +148,63 @@ bool origin_allowed(const request& req, const clinic& c, bool tls) {
     return !host.empty() && origin == std::string(tls ? "https://" : "http://") + std::string(host);
 }
 
+struct connection_count {
+    std::atomic<std::size_t>& n;
+    ~connection_count() { --n; }
+};
+
+template <class Stream>
+void configure_websocket(websocket::stream<Stream>& ws, const shared_services& shared, std::size_t max_message) {
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
+    t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
+    t.keep_alive_pings = true;
+    ws.set_option(t);
+    ws.read_message_max(max_message);
+    ws.auto_fragment(false);
+    ws.text(true);
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(bhttp::field::server, "triaged");
+    }));
+}
+
+// Beast allows one write at a time. Frames come from the handler and, for an early emergency
+// notice, from the reader: the first caller writes, later ones queue behind it, in order.
 template <class Stream>
 class ws_sender final : public frame_sender {
 public:
     explicit ws_sender(websocket::stream<Stream>& ws) : ws_(ws) {}
     asio::awaitable<bool> send(std::string frame) override {
         if (closed_) co_return false;
-        // One writer: frames are sent from the session's own coroutine, one after another.
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(frame), use_nothrow);
-        if (ec) closed_ = true;
-        co_return !ec;
+        queue_.push_back(std::move(frame));
+        if (writing_) co_return true;  // the writer running now sends it
+        writing_ = true;
+        while (!queue_.empty() && !closed_) {
+            std::string next = std::move(queue_.front());
+            queue_.pop_front();
+            auto [ec, n] = co_await ws_.async_write(asio::buffer(next), use_nothrow);
+            if (ec) closed_ = true;
+        }
+        queue_.clear();
+        writing_ = false;
+        co_return !closed_;
     }
 
 private:
     websocket::stream<Stream>& ws_;
+    std::deque<std::string> queue_;
+    bool writing_ = false;
     bool closed_ = false;
 };
 
 template <class Stream>
 asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
                                             thread_services& local, const clinic& c, std::uint64_t connection_id) {
-    websocket::stream_base::timeout t;
-    t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
-    t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
-    t.keep_alive_pings = true;
-    ws.set_option(t);
-    ws.read_message_max(shared.cfg.limits.max_message_bytes);
-    ws.auto_fragment(false);
-    ws.text(true);
-    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(bhttp::field::server, "triaged");
-    }));
+    // Counted by the caller before the upgrade; given back however this ends.
+    connection_count counted{shared.connections};
+    configure_websocket(ws, shared, shared.cfg.limits.max_message_bytes);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
-
-    struct connection_count {
-        std::atomic<std::size_t>& n;
-        ~connection_count() { --n; }
-    } counted{shared.connections};
 
     log::info("patient.connected", {{"conn", connection_id}});
     ws_sender<Stream> sender(ws);
@@ -210,8 +231,13 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
                 inbox.push(live::inbox_item::kind::transport_error, "binary_not_supported");
                 continue;
             }
-            inbox.push(live::inbox_item::kind::frame, beast::buffers_to_string(buffer.data()));
+            std::string frame = beast::buffers_to_string(buffer.data());
             buffer.consume(buffer.size());
+            // The handler may be waiting on the EHR for an earlier message: a red flag in this one
+            // gets the safety instruction now, not after that wait.
+            if (session.busy())
+                if (auto notice = session.early_safety_notice(frame)) co_await sender.send(std::move(*notice));
+            inbox.push(live::inbox_item::kind::frame, std::move(frame));
         }
         inbox.push(live::inbox_item::kind::closed);
     };
@@ -237,23 +263,11 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
 template <class Stream>
 asio::awaitable<void> run_staff_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
                                           thread_services& local, staff::principal who, std::uint64_t connection_id) {
-    websocket::stream_base::timeout t;
-    t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
-    t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
-    t.keep_alive_pings = true;
-    ws.set_option(t);
-    ws.read_message_max(16 * 1024);
-    ws.auto_fragment(false);
-    ws.text(true);
-    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(bhttp::field::server, "triaged");
-    }));
+    connection_count counted{shared.connections};
+    // Console frames are small (watch, typing, ping).
+    configure_websocket(ws, shared, 16 * 1024);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
-    struct connection_count {
-        std::atomic<std::size_t>& n;
-        ~connection_count() { --n; }
-    } counted{shared.connections};
     log::info("staff.console_connected", {{"conn", connection_id}, {"user", log::safe_id(who.user_id)}});
     ws_sender<Stream> sender(ws);
     live::inbox inbox(co_await asio::this_coro::executor);

@@ -232,7 +232,32 @@ asio::awaitable<void> patient_session::carry_out_calls(dialog::step& step, std::
     }
 }
 
+std::optional<std::string> patient_session::early_safety_notice(std::string_view frame) const {
+    try {
+        auto parsed = protocol::parse_client_frame(frame);
+        auto* f = std::get_if<protocol::client_frame>(&parsed);
+        auto* m = f ? std::get_if<protocol::message_frame>(f) : nullptr;
+        if (!m || !conv_) return std::nullopt;
+        auto a = shared_.rules.assess(m->text);
+        if (a.level != rules::urgency::emergency && !a.escalate && !a.evaluation_failed) return std::nullopt;
+        log::warn("triage.red_flag_early", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+        bool es = conv_->state.lang == "es";
+        return protocol::notice_frame(
+            "emergency", es ? "Esto puede ser una emergencia. Llame al 911 ahora o vaya a la sala de emergencias más "
+                              "cercana. No conduzca usted mismo. Responderemos a su mensaje en un momento."
+                            : "This may be an emergency. Call 911 now or go to the nearest emergency department. Do "
+                              "not drive yourself. We will answer your message in a moment.");
+    } catch (const std::exception&) {
+        return std::nullopt;  // the handler still runs the rules on it in turn
+    }
+}
+
 asio::awaitable<void> patient_session::on_text(std::string frame) {
+    struct busy_mark {
+        bool& b;
+        ~busy_mark() { b = false; }
+    } mark{busy_};
+    busy_ = true;
     auto parsed = protocol::parse_client_frame(frame);
     if (auto* e = std::get_if<protocol::frame_error>(&parsed)) {
         log::info("patient.frame_rejected", {{"conn", connection_id_}, {"code", log::field_value::code(e->code)}});
@@ -835,6 +860,11 @@ asio::awaitable<void> patient_session::close_as_resolved() {
 
 asio::awaitable<void> patient_session::on_live(std::string payload) {
     if (!conv_) co_return;
+    struct busy_mark {
+        bool& b;
+        ~busy_mark() { b = false; }
+    } mark{busy_};
+    busy_ = true;
     try {
         error_code jec;
         json::value v = json::parse(payload, jec);

@@ -45,6 +45,13 @@ public:
     // News may have been lost: look at the record again (who holds the conversation, new entries).
     boost::asio::awaitable<void> on_live_resync();
 
+    // True while a frame or news is being handled (a turn may be waiting on the EHR).
+    bool busy() const { return busy_; }
+    // For a frame that arrives while busy: a `notice` frame with the safety instruction when it is
+    // a patient message with a red flag, else nullopt. Pure apart from reading the conversation's
+    // language; the message itself is handled in turn as usual.
+    std::optional<std::string> early_safety_notice(std::string_view frame) const;
+
     // live::listener: queue only.
     void on_news(std::string_view channel, std::string_view payload) override;
     void on_resync() override;
@@ -109,6 +116,7 @@ private:
     std::optional<live_conversation> conv_;
     std::optional<staff_presence> staff_;
     live::subscription live_sub_;
+    bool busy_ = false;
     bool escalated_ = false;          // the conversation has an escalation: staff may be watching
     std::uint64_t staff_seen_ = 0;    // the highest staff entry sent to the patient
     // Sequence numbers already used on the wire but perhaps not stored (an emergency instruction

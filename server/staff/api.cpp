@@ -425,6 +425,26 @@ asio::awaitable<api_response> staff_message(const api_request& r, shared_service
     co_return error(503, "unavailable");
 }
 
+// Resolving and handing back end staff's part: only the holder or a clinic admin, and the
+// patient's connection hears it on the live channel.
+template <class Transition>
+asio::awaitable<api_response> end_takeover(thread_services& local, const principal& p, const std::string& id,
+                                           Transition transition, std::string_view event, json::object news) {
+    auto current = co_await local.staff->async_escalation(p.clinic_id, id);
+    if (!current) co_return error(503, "unavailable");
+    if (!*current) co_return error(404, "not_found");
+    if ((*current)->claimed_by != p.user_id && !p.admin()) {
+        if ((*current)->claimed_by) co_return error(403, "forbidden");
+        co_return co_await refused(local, p, **current);
+    }
+    auto t = co_await transition();
+    if (!t) co_return t.error() == errc::not_found ? error(404, "not_found") : error(503, "unavailable");
+    if (!t->applied) co_return co_await refused(local, p, t->escalation);
+    co_await announce_change(local, t->escalation, event);
+    co_await tell_conversation(local, t->escalation.conversation_id, std::move(news));
+    co_return co_await escalation_reply(local, t->escalation);
+}
+
 asio::awaitable<api_response> resolve(const api_request& r, thread_services& local, const principal& p,
                                       const std::string& id) {
     if (!p.may_act()) co_return error(403, "forbidden");
@@ -435,20 +455,9 @@ asio::awaitable<api_response> resolve(const api_request& r, thread_services& loc
     static const std::set<std::string> outcomes{"called_emergency_services", "callback_booked", "advice_given",
                                                 "no_action_needed", "other"};
     if (!outcome || !outcomes.count(*outcome)) co_return bad_field("outcome");
-    auto current = co_await local.staff->async_escalation(p.clinic_id, id);
-    if (!current) co_return error(503, "unavailable");
-    if (!*current) co_return error(404, "not_found");
-    if ((*current)->claimed_by != p.user_id && !p.admin()) {
-        if ((*current)->claimed_by) co_return error(403, "forbidden");
-        co_return co_await refused(local, p, **current);
-    }
-    auto t = co_await local.staff->async_resolve(p.clinic_id, id, p.user_id, *outcome, "");
-    if (!t) co_return t.error() == errc::not_found ? error(404, "not_found") : error(503, "unavailable");
-    if (!t->applied) co_return co_await refused(local, p, t->escalation);
-    co_await announce_change(local, t->escalation, "resolved");
     json::object news{{"type", "resolved"}, {"escalation", id}, {"outcome", *outcome}};
-    co_await tell_conversation(local, t->escalation.conversation_id, std::move(news));
-    co_return co_await escalation_reply(local, t->escalation);
+    auto transition = [&] { return local.staff->async_resolve(p.clinic_id, id, p.user_id, *outcome, ""); };
+    co_return co_await end_takeover(local, p, id, transition, "resolved", std::move(news));
 }
 
 asio::awaitable<api_response> hand_back(const api_request& r, shared_services& shared, thread_services& local,
@@ -460,20 +469,9 @@ asio::awaitable<api_response> hand_back(const api_request& r, shared_services& s
     auto state = string_field(*body, "state");
     const dialog::flow_state* target = state ? shared.flow.find(*state) : nullptr;
     if (!target || !dialog::can_resume_at(*target)) co_return bad_field("state");
-    auto current = co_await local.staff->async_escalation(p.clinic_id, id);
-    if (!current) co_return error(503, "unavailable");
-    if (!*current) co_return error(404, "not_found");
-    if ((*current)->claimed_by != p.user_id && !p.admin()) {
-        if ((*current)->claimed_by) co_return error(403, "forbidden");
-        co_return co_await refused(local, p, **current);
-    }
-    auto t = co_await local.staff->async_hand_back(p.clinic_id, id, p.user_id, *state);
-    if (!t) co_return t.error() == errc::not_found ? error(404, "not_found") : error(503, "unavailable");
-    if (!t->applied) co_return co_await refused(local, p, t->escalation);
-    co_await announce_change(local, t->escalation, "handed_back");
     json::object news{{"type", "handed_back"}, {"escalation", id}, {"state", *state}};
-    co_await tell_conversation(local, t->escalation.conversation_id, std::move(news));
-    co_return co_await escalation_reply(local, t->escalation);
+    auto transition = [&] { return local.staff->async_hand_back(p.clinic_id, id, p.user_id, *state); };
+    co_return co_await end_takeover(local, p, id, transition, "handed_back", std::move(news));
 }
 
 asio::awaitable<api_response> add_note(const api_request& r, shared_services& shared, thread_services& local,

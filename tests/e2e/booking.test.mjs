@@ -291,6 +291,30 @@ test('the patient\'s name never reaches our logs; a red flag mid-booking still c
   c.close();
 });
 
+test('a red flag sent while an earlier message waits on a slow EHR gets the safety instruction at once', async () => {
+  await fetch(`${hooks(fhirC)}/reset`, { method: 'POST' });
+  const { c, turn } = await toOffers(process.env.TRIAGE_TEST_REMOTE_BASE_URL, PATIENTS.chidi, { day: weekday(10) });
+  assert.match(turn.last.text, /These times are free/, JSON.stringify(turn.bots));
+  await fetch(`${hooks(fhirC)}/delay?ms=2500`, { method: 'POST' });
+  try {
+    const from = c.frames.length;
+    // Picking a time makes the server hold it in the EHR, which now answers slowly.
+    c.send({ type: 'message', id: 'pick', text: turn.last.quick_replies[0].value });
+    c.send({ type: 'message', id: 'flag', text: 'I suddenly have crushing chest pain spreading to my left arm' });
+    const notice = await c.waitFor((f) => f.type === 'notice' && f.code === 'emergency', { from, timeout: 8000, what: 'early notice' });
+    assert.match(notice.text, /911/);
+    const pickAck = await c.waitFor((f) => f.type === 'ack' && f.id === 'pick', { from, timeout: 15000, what: 'ack of the pick' });
+    assert.ok(c.frames.indexOf(notice) < c.frames.indexOf(pickAck),
+      'the instruction came before the slow turn finished');
+    // The red-flag message is still handled in full afterwards: acknowledged, answered urgently.
+    await c.waitFor((f) => f.type === 'ack' && f.id === 'flag', { from, timeout: 15000, what: 'ack of the red flag' });
+    await c.waitFor((f) => f.type === 'bot' && f.urgent && /911/.test(f.text), { from, timeout: 15000, what: 'urgent bot reply' });
+  } finally {
+    await fetch(`${hooks(fhirC)}/delay?ms=0`, { method: 'POST' });
+  }
+  c.close();
+});
+
 test('FHIR server stopped mid-booking: the patient is told plainly and offered a callback; nothing is lost', async () => {
   const base = process.env.TRIAGE_TEST_REMOTE_BASE_URL;
   const { c, say, started, turn } = await toOffers(base, PATIENTS.linh, { day: weekday(10) });
@@ -432,3 +456,4 @@ test('a patient who leaves while a time is held for them (IHE $hold) lets it go 
   const released = psql(stack, `SELECT detail->>'reason' FROM audit_events WHERE action = 'scheduling.release_hold' AND detail->>'conversation' = '${started.conversation}'`);
   assert.equal(released, 'patient_left');
 });
+
