@@ -108,6 +108,24 @@ test('sign-in: the right password gives the user, a CSRF token and an HttpOnly S
   assert.equal(me.body.sso, false);
 });
 
+test('sign-in over TLS: the cookie is __Host-triage_staff with Secure, and it works on that origin', async () => {
+  const tlsBase = process.env.TRIAGE_TEST_TLS_BASE_URL;
+  const ca = readFileSync(process.env.TRIAGE_TEST_TLS_CA);
+  const s = await login(tlsBase, { clinic: 'demo', email: USERS.front_desk.email, password: USERS.front_desk.password }, { ca });
+  const c = sessionCookie(s.response.setCookies);
+  assert.equal(c.name, '__Host-triage_staff', c.line);
+  assert.equal(c.attrs.secure, true, `Secure: ${c.line}`);
+  assert.equal(c.attrs.httponly, true, `HttpOnly: ${c.line}`);
+  assert.equal(String(c.attrs.samesite).toLowerCase(), 'strict', c.line);
+  assert.equal(c.attrs.path, '/', c.line);
+  assert.ok(!('domain' in c.attrs), c.line);
+  const me = await api(tlsBase, s, 'GET', '/api/staff/me', undefined, { ca });
+  assert.equal(me.status, 200, show(me));
+  // The plain-HTTP cookie name is not accepted over TLS (a downgraded cookie cannot stand in).
+  const plain = await api(tlsBase, { cookie: `triage_staff=${s.token}`, csrf: s.csrf }, 'GET', '/api/staff/me', undefined, { ca });
+  assert.equal(plain.status, 401, show(plain));
+});
+
 test('sign-in: wrong password, unknown email and the wrong clinic all get the same 401 invalid_credentials', async () => {
   const from = { localAddress: someAddress() };
   const attempt = (clinic, email, password) => request(`${base}/api/staff/login`, {
