@@ -397,9 +397,12 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
     seq_floor_ = conv_->state.next_seq;
     follow_conversation();
     co_await look_up_staff();
+    // Handed back to the bot while the patient was away: the bot takes up where staff chose.
+    std::optional<std::string> handed_back;
+    if (!staff_ && conv_->state.ended) handed_back = co_await pending_hand_back();
     log::info("conversation.resumed", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
     co_await out_.send(protocol::resumed_frame(conv_->id, conv_->state.lang, conv_->state.next_seq - 1,
-                                               conv_->state.ended));
+                                               conv_->state.ended && !handed_back));
     for (const auto& e : *entries) {
         auto plain = shared_.keys.open(e.key_id, e.sealed_body, message_aad(e.seq));
         if (!plain) {
@@ -432,8 +435,32 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
             co_await out_.send(protocol::bot_frame(e.seq, text, qr, urgent));
         }
     }
-    if (staff_) co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));
-    else if (conv_->state.ended) co_await out_.send(protocol::end_frame("closed"));
+    if (staff_) {
+        co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));
+    } else if (handed_back) {
+        co_await resume_with_staff_at(*handed_back);
+    } else if (conv_->state.ended) {
+        co_await out_.send(protocol::end_frame("closed"));
+    }
+}
+
+asio::awaitable<std::optional<std::string>> patient_session::pending_hand_back() {
+    // The record tells: a hand-back that no connection has carried out yet is the last of the
+    // two events (carrying it out writes conversation.resumed_by_bot).
+    if (!local_.staff) co_return std::nullopt;
+    auto events = co_await local_.staff->async_audit_of_conversation(clinic_.id, conv_->id, "");
+    if (!events) co_return std::nullopt;
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+        if (it->action == "conversation.resumed_by_bot") co_return std::nullopt;
+        if (it->action != "escalation.handed_back") continue;
+        error_code ec;
+        json::value v = json::parse(it->detail_json, ec);
+        if (ec || !v.is_object()) co_return std::nullopt;
+        auto* st = v.as_object().if_contains("flow_state");
+        if (!st || !st->is_string()) co_return std::nullopt;
+        co_return std::string(st->as_string());
+    }
+    co_return std::nullopt;
 }
 
 asio::awaitable<void> patient_session::on_message(const protocol::message_frame& m) {

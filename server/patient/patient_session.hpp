@@ -82,6 +82,7 @@ private:
     boost::asio::awaitable<void> on_message_to_staff(const protocol::message_frame& m, const rules::assessment& a);
     boost::asio::awaitable<void> send_new_staff_entries();
     boost::asio::awaitable<void> resume_with_staff_at(const std::string& state);
+    boost::asio::awaitable<std::optional<std::string>> pending_hand_back();
     boost::asio::awaitable<void> close_as_resolved();
     boost::asio::awaitable<void> look_up_staff();
     void follow_conversation();

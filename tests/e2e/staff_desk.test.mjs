@@ -407,6 +407,42 @@ describe('live conversation between staff and patient', () => {
   });
 });
 
+test('hand back while the patient is away: on their return the bot takes up at the chosen question', { timeout: 60000 }, async () => {
+  const ws = await StaffSocket.connect(baseA, users.fran);
+  const pt = await patient(baseA);
+  const yes = await pt.p.say('w1', 'yes');
+  assert.ok(yes.ack, JSON.stringify(yes.frames));
+  const ask = await pt.p.say('w2', 'I want to talk to a person');
+  assert.ok(ask.ack, JSON.stringify(ask.frames));
+  await pt.p.waitFor((f) => f.type === 'end', { what: 'the bot hands off and ends' });
+  const id = (await ws.raisedFor(pt.conversation)).escalation.id;
+  expectOk(await api(users.fran, 'POST', `/api/staff/escalations/${id}/claim`, {}), 'claim');
+  pt.p.close();
+  expectOk(await api(users.fran, 'POST', `/api/staff/escalations/${id}/hand-back`, { state: 'reason' }), 'hand back');
+
+  const back = await PatientClient.connect(baseA, { clinic: 'demo' });
+  patients.push(back);
+  back.send({ type: 'resume', v: 1, token: pt.started.token, last_seq: 0 });
+  const resumed = await back.waitFor((f) => f.type === 'resumed', { what: 'resumed' });
+  assert.equal(resumed.ended, false, `the conversation is open again: ${JSON.stringify(resumed)}`);
+  const left = await back.waitFor((f) => f.type === 'staff_left', { what: 'staff_left' });
+  const question = await back.waitFor((f) => f.type === 'bot' && f.seq > resumed.last_seq, { from: back.frames.indexOf(left), what: 'the bot asks again' });
+  assert.ok(question.quick_replies.length > 0, JSON.stringify(question));
+  assert.ok(!back.frames.some((f) => f.type === 'end'), 'no end frame');
+  const turn = await back.say('b1', 'what are your opening hours');
+  assert.ok(turn.ack && turn.bots.length > 0, JSON.stringify(turn.frames));
+  back.close();
+
+  // A second return does not repeat it: the hand-back was carried out once.
+  const again = await PatientClient.connect(baseA, { clinic: 'demo' });
+  patients.push(again);
+  again.send({ type: 'resume', v: 1, token: pt.started.token, last_seq: turn.ack.seq });
+  await again.waitFor((f) => f.type === 'resumed', { what: 'resumed again' });
+  await again.barrier(); // the resume is handled in full before the ping is answered
+  assert.ok(!again.frames.some((f) => f.type === 'staff_left'), `no second hand-back: ${JSON.stringify(again.frames)}`);
+  await ws.close();
+});
+
 test('detail: transcript, red flags, intent; the view is audited; roles and clinics are enforced', { timeout: 60000 }, async () => {
   const ws = await StaffSocket.connect(baseA, users.fran);
   const e = await emergencyPatient(baseA);
