@@ -105,12 +105,12 @@ asio::awaitable<bool> console_session::on_live(std::string payload) {
     };
     std::string type = str("type");
     if (type == "escalation.raised" || type == "escalation.changed") {
-        auto e = co_await local_.staff->async_escalation(who_.clinic_id, str("escalation"));
-        if (!e || !*e) co_return true;
+        auto e = co_await escalation_for_news(local_, who_.clinic_id, str("escalation"), payload);
+        if (!e) co_return true;
         auto d = co_await desk_settings_of(local_, who_.clinic_id);
         std::string event = str("event");
         std::string frame = json::serialize(json::object{
-            {"type", "escalation"}, {"event", event.empty() ? "raised" : event}, {"escalation", escalation_json(**e, d)}});
+            {"type", "escalation"}, {"event", event.empty() ? "raised" : event}, {"escalation", escalation_json(*e, d)}});
         co_return co_await send(std::move(frame));
     }
     if (type == "sessions.revoked") {

@@ -3,6 +3,10 @@
 #include "integrations/errc.hpp"
 #include "server/log.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -46,6 +50,39 @@ asio::awaitable<pg::desk_settings> desk_settings_of(thread_services& local, cons
     }
     cache[clinic_id] = cached{*r, now};
     co_return *r;
+}
+
+asio::awaitable<std::optional<pg::escalation_record>> escalation_for_news(thread_services& local,
+                                                                        const std::string& clinic_id,
+                                                                        const std::string& escalation_id,
+                                                                        const std::string& news) {
+    struct reading {
+        explicit reading(asio::any_io_executor ex) : done(ex) { done.expires_at(std::chrono::steady_clock::time_point::max()); }
+        asio::steady_timer done;
+        bool finished = false;
+        std::optional<pg::escalation_record> record;
+        std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
+    };
+    thread_local std::map<std::string, std::shared_ptr<reading>> readings;
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = readings.begin(); it != readings.end();)
+        it = it->second->finished && now - it->second->at > std::chrono::seconds(2) ? readings.erase(it) : std::next(it);
+    // The same news twice means the same change: the record read for the first serves both.
+    std::string key = clinic_id + "|" + news;
+    if (auto it = readings.find(key); it != readings.end()) {
+        auto r = it->second;
+        if (!r->finished) co_await r->done.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_return r->record;
+    }
+    auto r = std::make_shared<reading>(co_await asio::this_coro::executor);
+    readings[key] = r;
+    auto found = co_await local.staff->async_escalation(clinic_id, escalation_id);
+    if (found && *found) r->record = **found;
+    r->finished = true;
+    r->at = std::chrono::steady_clock::now();
+    r->done.cancel();
+    if (!found) readings.erase(key);  // PostgreSQL away: the next console tries again
+    co_return r->record;
 }
 
 json::object escalation_json(const pg::escalation_record& e, const pg::desk_settings& d) {

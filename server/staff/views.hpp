@@ -17,6 +17,12 @@ std::string iso_time(integrations::postgres::timestamp t);
 boost::asio::awaitable<integrations::postgres::desk_settings> desk_settings_of(thread_services& local,
                                                                               const std::string& clinic_id);
 
+// The escalation a piece of desk news is about, read once per I/O thread for that news however
+// many consoles on the thread hear it (they all ask within milliseconds of each other).
+boost::asio::awaitable<std::optional<integrations::postgres::escalation_record>> escalation_for_news(
+    thread_services& local, const std::string& clinic_id, const std::string& escalation_id,
+    const std::string& news);
+
 boost::json::object escalation_json(const integrations::postgres::escalation_record& e,
                                     const integrations::postgres::desk_settings& d);
 
