@@ -59,6 +59,13 @@ struct shared_services {
     }
 };
 
+// The associated data a transcript entry is sealed with: the same for every writer (the patient's
+// connection, staff on any instance) and reader.
+inline std::string transcript_entry_aad(const std::string& conversation_id, std::uint64_t seq,
+                                        const std::string& clinic_id) {
+    return "messages.body|" + conversation_id + "|" + std::to_string(seq) + "|" + clinic_id;
+}
+
 // runs on: its I/O thread.
 struct thread_services {
     std::shared_ptr<integrations::redis::connection> redis;

@@ -66,6 +66,16 @@ std::string_view action_name(dialog::action_kind k) {
     return "escalate";
 }
 
+// The staff member a staff entry's body names (name and role), for the patient's `staff` frame.
+std::pair<std::string, std::string> staff_of(const json::object& body) {
+    std::pair<std::string, std::string> out;
+    if (auto* st = body.if_contains("staff"); st && st->is_object()) {
+        if (auto* n = st->as_object().if_contains("name"); n && n->is_string()) out.first = n->as_string();
+        if (auto* r = st->as_object().if_contains("role"); r && r->is_string()) out.second = r->as_string();
+    }
+    return out;
+}
+
 // Queue order: emergencies first (docs/staff-api.md).
 int priority_of(rules::urgency u) {
     switch (u) {
@@ -115,7 +125,7 @@ bool patient_session::take_rate_token() {
 }
 
 std::string patient_session::message_aad(std::uint64_t seq) const {
-    return "messages.body|" + conv_->id + "|" + std::to_string(seq) + "|" + clinic_.id;
+    return transcript_entry_aad(conv_->id, seq, clinic_.id);
 }
 
 std::string patient_session::seal_state() const {
@@ -419,11 +429,7 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
             co_await out_.send(protocol::patient_frame(e.seq, e.client_msg_id.value_or(""), text));
         } else if (e.author == "staff") {
             staff_seen_ = std::max(staff_seen_, e.seq);
-            std::string name, role;
-            if (auto* st = o.if_contains("staff"); st && st->is_object()) {
-                if (auto* n = st->as_object().if_contains("name"); n && n->is_string()) name = n->as_string();
-                if (auto* r = st->as_object().if_contains("role"); r && r->is_string()) role = r->as_string();
-            }
+            auto [name, role] = staff_of(o);
             co_await out_.send(protocol::staff_frame(e.seq, text, name, role));
         } else {
             std::vector<dialog::quick_reply> qr;
@@ -800,12 +806,9 @@ asio::awaitable<void> patient_session::send_new_staff_entries() {
         json::value v = json::parse(*plain, jec);
         if (jec || !v.is_object()) continue;
         const auto& o = v.as_object();
-        std::string text, name, role;
+        std::string text;
         if (auto* t = o.if_contains("text"); t && t->is_string()) text = t->as_string();
-        if (auto* st = o.if_contains("staff"); st && st->is_object()) {
-            if (auto* n = st->as_object().if_contains("name"); n && n->is_string()) name = n->as_string();
-            if (auto* r = st->as_object().if_contains("role"); r && r->is_string()) role = r->as_string();
-        }
+        auto [name, role] = staff_of(o);
         staff_seen_ = e.seq;
         if (!co_await out_.send(protocol::staff_frame(e.seq, text, name, role))) co_return;
     }

@@ -12,13 +12,14 @@
 namespace json = boost::json;
 
 namespace triage::server::protocol {
-namespace {
 
 std::size_t utf8_chars(std::string_view s) {
     return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
         return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
     }));
 }
+
+namespace {
 
 bool valid_client_id(std::string_view id) {
     if (id.empty() || id.size() > limits::max_client_id_chars) return false;

@@ -33,6 +33,9 @@ struct frame_error {
 };
 
 using parse_result = std::variant<client_frame, frame_error>;
+
+// Characters (code points) in valid UTF-8: the unit of every text limit.
+std::size_t utf8_chars(std::string_view s);
 parse_result parse_client_frame(std::string_view text);
 
 // Patient-facing text for an error code (English; the widget may translate by code).

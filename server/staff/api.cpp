@@ -5,6 +5,7 @@
 #include "server/ids.hpp"
 #include "server/live/hub.hpp"
 #include "server/log.hpp"
+#include "server/protocol/frames.hpp"
 #include "server/staff/credentials.hpp"
 #include "server/staff/sso.hpp"
 #include "server/staff/throttle.hpp"
@@ -46,13 +47,6 @@ std::string query_param(std::string_view target, std::string_view name) {
     auto it = params.find(name);
     if (it == params.end() || !(*it).has_value) return {};
     return std::string((*it).value);
-}
-
-std::size_t utf8_chars(std::string_view s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-        if ((c & 0xC0) != 0x80) ++n;
-    return n;
 }
 
 // A JSON object body with only the listed keys; nullopt (and `bad`) otherwise.
@@ -385,7 +379,7 @@ asio::awaitable<api_response> staff_message(const api_request& r, shared_service
     auto body = body_object(r.body, {"text"}, bad);
     if (!body) co_return bad_field(bad);
     auto text = string_field(*body, "text");
-    if (!text || utf8_chars(*text) == 0 || utf8_chars(*text) > max_staff_message_chars) co_return bad_field("text");
+    if (!text || protocol::utf8_chars(*text) == 0 || protocol::utf8_chars(*text) > max_staff_message_chars) co_return bad_field("text");
     auto found = co_await local.staff->async_escalation(p.clinic_id, id);
     if (!found) co_return error(503, "unavailable");
     if (!*found) co_return error(404, "not_found");
@@ -407,7 +401,7 @@ asio::awaitable<api_response> staff_message(const api_request& r, shared_service
         std::uint64_t seq = *last + 1;
         std::string plain = json::serialize(json::object{
             {"text", *text}, {"staff", json::object{{"id", p.user_id}, {"name", p.name}, {"role", p.role}}}});
-        auto sealed = shared.keys.seal(plain, message_aad(e.conversation_id, seq, p.clinic_id));
+        auto sealed = shared.keys.seal(plain, transcript_entry_aad(e.conversation_id, seq, p.clinic_id));
         pg::turn_write w;
         w.clinic_id = p.clinic_id;
         w.conversation_id = e.conversation_id;
@@ -481,7 +475,7 @@ asio::awaitable<api_response> add_note(const api_request& r, shared_services& sh
     auto body = body_object(r.body, {"text"}, bad);
     if (!body) co_return bad_field(bad);
     auto text = string_field(*body, "text");
-    if (!text || utf8_chars(*text) == 0 || utf8_chars(*text) > max_note_chars) co_return bad_field("text");
+    if (!text || protocol::utf8_chars(*text) == 0 || protocol::utf8_chars(*text) > max_note_chars) co_return bad_field("text");
     pg::new_escalation_note n;
     n.id = new_uuid();
     n.escalation_id = id;
@@ -519,8 +513,8 @@ asio::awaitable<api_response> canned(const api_request& r, thread_services& loca
     auto en = string_field(*body, "body_en");
     auto es = string_field(*body, "body_es");
     if (!title || title->empty() || title->size() > 200) co_return bad_field("title");
-    if (!en || en->empty() || utf8_chars(*en) > max_staff_message_chars) co_return bad_field("body_en");
-    if (!es || es->empty() || utf8_chars(*es) > max_staff_message_chars) co_return bad_field("body_es");
+    if (!en || en->empty() || protocol::utf8_chars(*en) > max_staff_message_chars) co_return bad_field("body_en");
+    if (!es || es->empty() || protocol::utf8_chars(*es) > max_staff_message_chars) co_return bad_field("body_es");
     c.title = *title;
     c.body_en = *en;
     c.body_es = *es;

@@ -129,13 +129,9 @@ std::string note_aad(const std::string& note_id, const std::string& escalation_i
     return "escalation_notes.body|" + note_id + "|" + escalation_id + "|" + clinic_id;
 }
 
-std::string message_aad(const std::string& conversation_id, std::uint64_t seq, const std::string& clinic_id) {
-    return "messages.body|" + conversation_id + "|" + std::to_string(seq) + "|" + clinic_id;
-}
-
 std::optional<json::object> open_entry(const shared_services& shared, const std::string& clinic_id,
                                        const std::string& conversation_id, const pg::transcript_entry& e) {
-    auto plain = shared.keys.open(e.key_id, e.sealed_body, message_aad(conversation_id, e.seq, clinic_id));
+    auto plain = shared.keys.open(e.key_id, e.sealed_body, transcript_entry_aad(conversation_id, e.seq, clinic_id));
     if (!plain) return std::nullopt;
     boost::system::error_code ec;
     json::value v = json::parse(*plain, ec);

@@ -38,6 +38,5 @@ boost::asio::awaitable<boost::system::result<boost::json::object>> escalation_de
 
 // Notes are sealed with their id, escalation and clinic as associated data.
 std::string note_aad(const std::string& note_id, const std::string& escalation_id, const std::string& clinic_id);
-std::string message_aad(const std::string& conversation_id, std::uint64_t seq, const std::string& clinic_id);
 
 }  // namespace triage::server::staff
