@@ -1,11 +1,15 @@
 // One red-flag assessment of patient messages of 50, 200, 500 and 5,000 characters, English and
-// Spanish, with the core pack and the dictionaries loaded as the server loads them (issue 3).
+// Spanish, with the core pack and the dictionaries loaded as the server loads them (issue 3), and
+// the same with the urgency model beside the rules (`combined_*`: what a patient turn costs,
+// issue 12; the model is read from triage-rules/model/urgency.bin, thresholds as in its card).
 // Run: build/bench/rules_bench [--benchmark_repetitions=5] (pin with taskset -c 0 for one core).
 #include "triage-rules/engine.hpp"
 #include "triage-rules/rule_pack.hpp"
+#include "triage-rules/urgency_model.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -67,6 +71,35 @@ void assess(benchmark::State& state, const std::string& filler, const std::strin
     state.counters["chars"] = static_cast<double>(m.size());
 }
 
+const triage::rules::urgency_model& model() {
+    static const auto m = [] {
+        // Thresholds do not change the cost; the card's are used by the server.
+        auto r = triage::rules::urgency_model::load(read_file(TRIAGE_SOURCE_DIR "/triage-rules/model/urgency.bin"), "bench", {});
+        if (!r.model) {
+            std::fprintf(stderr, "rules_bench: cannot load triage-rules/model/urgency.bin: %s\n", r.error.c_str());
+            std::abort();
+        }
+        return std::move(r.model);
+    }();
+    return *m;
+}
+
+void assess_combined(benchmark::State& state, const std::string& filler, const std::string& flag) {
+    const std::string m = message(filler, flag, static_cast<std::size_t>(state.range(0)));
+    const auto& e = core();
+    const auto& u = model();
+    for (auto _ : state) {
+        auto a = e.assess(m);
+        triage::rules::apply_model(a, u.estimate(m));
+        benchmark::DoNotOptimize(a);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * m.size()));
+    state.counters["chars"] = static_cast<double>(m.size());
+}
+
+void combined_english(benchmark::State& state) { assess_combined(state, en_filler, "and now crushing chest pain"); }
+void combined_spanish(benchmark::State& state) { assess_combined(state, es_filler, "y ahora me duele mucho el pecho"); }
+
 void english(benchmark::State& state) { assess(state, en_filler, "and now crushing chest pain"); }
 void spanish(benchmark::State& state) { assess(state, es_filler, "y ahora me duele mucho el pecho"); }
 
@@ -74,5 +107,8 @@ void spanish(benchmark::State& state) { assess(state, es_filler, "y ahora me due
 
 BENCHMARK(english)->Arg(50)->Arg(200)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(spanish)->Arg(50)->Arg(200)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(combined_english)->Arg(50)->Arg(200)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(combined_spanish)->Arg(50)->Arg(200)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -152,7 +152,9 @@ std::optional<std::string> interpret_answer(const flow_state& s, std::string_vie
         if (t.empty() || folded.empty()) return std::nullopt;
         return std::string(t);
     }
-    case input_kind::yes_no: return yes_no(folded);
+    // A red-flag question is answered yes or no; anything else is weighed by the engine.
+    case input_kind::yes_no:
+    case input_kind::follow_up: return yes_no(folded);
     case input_kind::choice: return choice(s, folded, intent);
     case input_kind::date: return date(patient_text, folded, now);
     case input_kind::phone: return phone(patient_text);

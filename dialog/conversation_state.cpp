@@ -17,7 +17,7 @@ json::value to_json(const conversation_state& s) {
     for (const auto& [k, v] : s.slots) slots[k] = v;
     json::array offers;
     for (const auto& o : s.offers) offers.push_back(json::object{{"value", o.value}, {"label", o.label}, {"data", o.data}});
-    return json::object{
+    json::object out{
         {"flow_id", s.flow_id},
         {"flow_version", s.flow_version},
         {"current_state", s.current_state},
@@ -30,6 +30,12 @@ json::value to_json(const conversation_state& s) {
         {"next_seq", s.next_seq},
         {"offers", std::move(offers)},
     };
+    // Only while red-flag questions are being asked: most states never carry it.
+    if (!s.follow_up_topic.empty()) {
+        out["follow_up"] = json::object{{"topic", s.follow_up_topic}, {"asked", s.follow_up_asked},
+                                        {"level", rules::to_string(s.follow_up_level)}};
+    }
+    return out;
 }
 
 namespace {
@@ -78,9 +84,9 @@ void read_count(const json::object& o, std::string_view name, int& out, boost::s
 boost::system::result<conversation_state> conversation_state_from_json(const json::value& v) {
     const json::object* o = v.if_object();
     if (!o) return make(json_error::not_object);
-    static constexpr std::array<std::string_view, 11> known = {
+    static constexpr std::array<std::string_view, 12> known = {
         "flow_id", "flow_version", "current_state", "lang", "slots",
-        "retries", "turns", "ended", "highest_urgency", "next_seq", "offers"};
+        "retries", "turns", "ended", "highest_urgency", "next_seq", "offers", "follow_up"};
     for (const auto& kv : *o)
         if (std::find(known.begin(), known.end(), kv.key()) == known.end()) return make(json_error::unknown_name);
 
@@ -134,6 +140,20 @@ boost::system::result<conversation_state> conversation_state_from_json(const jso
             if (oo->size() != 3) return make(json_error::unknown_name);
             s.offers.push_back(std::move(of));
         }
+    }
+    // `follow_up` may be missing (states saved before it existed).
+    if (const json::value* fu = o->if_contains("follow_up"); fu && !ec) {
+        const json::object* fo = fu->if_object();
+        if (!fo) return make(json_error::not_object);
+        if (fo->size() != 3) return make(json_error::unknown_name);
+        read_string(*fo, "topic", s.follow_up_topic, ec);
+        read_count(*fo, "asked", s.follow_up_asked, ec);
+        std::string level;
+        read_string(*fo, "level", level, ec);
+        if (ec) return ec;
+        auto u = rules::urgency_from_string(level);
+        if (!u) return make(json_error::unknown_name);
+        s.follow_up_level = *u;
     }
     if (ec) return ec;
     return s;

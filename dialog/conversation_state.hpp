@@ -36,6 +36,11 @@ struct conversation_state {
     rules::urgency highest_urgency = rules::urgency::none;
     std::uint64_t next_seq = 1;  // next transcript sequence number (owned by the server)
     std::vector<offer> offers;   // from the last call that found some (PHI: appointment times)
+    // The red-flag questions being asked (flow::follow_up): their complaint, how many were
+    // asked, and the urgency so far (the complaint's own, raised by the answers).
+    std::string follow_up_topic;
+    int follow_up_asked = 0;
+    rules::urgency follow_up_level = rules::urgency::none;
 
     friend bool operator==(const conversation_state&, const conversation_state&) = default;
 };

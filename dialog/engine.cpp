@@ -20,6 +20,7 @@ struct builtin_texts {
     const char* hint_text;
     const char* yes;
     const char* no;
+    const char* not_sure;
     const char* internal_error;  // {emergency_number} is substituted when the flow defines it
 };
 
@@ -32,6 +33,7 @@ constexpr builtin_texts english = {
     "Please write a few words.",
     "Yes",
     "No",
+    "Not sure",
     "Something went wrong on our side. We have alerted the clinic staff. If this is an emergency, call "
     "{emergency_number} now.",
 };
@@ -44,6 +46,7 @@ constexpr builtin_texts spanish = {
     "Por favor, escriba unas palabras.",
     "Sí",
     "No",
+    "No estoy seguro",
     "Algo salió mal de nuestro lado. Hemos avisado al personal de la clínica. Si es una emergencia, llame al "
     "{emergency_number} ahora.",
 };
@@ -92,6 +95,47 @@ public:
     void set_message(std::string_view intent, rules::urgency u) {
         intent_ = intent;
         urgency_ = u;
+    }
+    void set_assessment(const rules::assessment* a) { assessment_ = a; }
+
+    // The complaint whose red-flag questions apply: a rule category, then a finding, of the
+    // message being processed; "default" otherwise. Empty when the flow has none.
+    std::string follow_up_topic() const {
+        const auto& q = f_.follow_up;
+        if (assessment_) {
+            for (const auto& fnd : assessment_->findings)
+                if (q.count(fnd.category)) return fnd.category;
+            for (const auto& fnd : assessment_->clinical_findings)
+                if (q.count(fnd.rule_id)) return fnd.rule_id;
+        }
+        return q.count("default") ? "default" : std::string();
+    }
+
+    // Asks the next red-flag question of the current follow_up state; false when none is left.
+    bool ask_follow_up(const flow_state& s, bool introduce) {
+        auto& st = out_.state;
+        auto it = f_.follow_up.find(st.follow_up_topic);
+        if (it == f_.follow_up.end() || st.follow_up_asked >= static_cast<int>(it->second.size())) return false;
+        const auto& q = it->second[static_cast<std::size_t>(st.follow_up_asked)];
+        std::string text = substitute(pick(q.ask));
+        if (introduce) {
+            if (auto intro = substitute(pick(s.say)); !intro.empty()) text = intro + " " + text;
+        }
+        const auto& b = builtin(st.lang);
+        out_.replies.push_back({std::move(text), {{b.yes, "yes"}, {b.no, "no"}, {b.not_sure, "not sure"}}, s.id});
+        return true;
+    }
+
+    // After the questions: the state's `next` with the urgency they raised (never below the
+    // message's own).
+    const transition* follow_up_done(const flow_state& s) {
+        auto& st = out_.state;
+        urgency_ = std::max(urgency_, st.follow_up_level);
+        st.highest_urgency = std::max(st.highest_urgency, urgency_);
+        st.follow_up_topic.clear();
+        st.follow_up_asked = 0;
+        st.follow_up_level = rules::urgency::none;
+        return first_match(s.next, context(nullptr));
     }
 
     std::string pick(const translations& t) const {
@@ -159,6 +203,21 @@ public:
             if (!s) return fail();
             out_.state.current_state = s->id;
             out_.state.retries = 0;
+            if (s->input == input_kind::follow_up) {
+                auto& st = out_.state;
+                st.follow_up_topic = follow_up_topic();
+                st.follow_up_asked = 0;
+                st.follow_up_level = urgency_;
+                if (ask_follow_up(*s, true)) return;
+                const transition* t = follow_up_done(*s);
+                if (!t) return fail();
+                target = t->target;
+                continue;
+            }
+            // Questions left unanswered by an interrupt (a red flag, a request for a person) end.
+            out_.state.follow_up_topic.clear();
+            out_.state.follow_up_asked = 0;
+            out_.state.follow_up_level = rules::urgency::none;
             say(*s);
             for (const auto& a : s->actions) {
                 bool alert = a.kind == action_kind::escalate || a.kind == action_kind::handoff;
@@ -227,6 +286,7 @@ private:
     step out_;
     std::string_view intent_;
     rules::urgency urgency_ = rules::urgency::none;
+    const rules::assessment* assessment_ = nullptr;
     int entered_ = 0;
     bool failing_ = false;
     const std::string english_code_ = "en";
@@ -305,6 +365,46 @@ std::vector<const choice_option*> clarify_candidates(const flow_state& s, const 
     return out;
 }
 
+// Only a plain "no" rules a red flag out. "Not sure", "no sé", "maybe", a description or no
+// readable answer take the safer branch, as nurse triage does.
+bool plain_no(std::string_view text, std::chrono::system_clock::time_point now) {
+    static constexpr std::string_view unsure[] = {"not sure", "unsure", "dont know", "do not know", "maybe", "idk",
+                                                  "kind of", "sort of", "a little", "a bit", "i think", "no se",
+                                                  "no estoy segur", "tal vez", "quizas", "quiza", "puede ser", "creo que",
+                                                  "un poco", "mas o menos", "not really sure"};
+    const std::string folded = text::fold(text);
+    for (auto u : unsure)
+        if (folded.find(u) != std::string::npos) return false;
+    flow_state yes_no;
+    yes_no.input = input_kind::yes_no;
+    auto a = interpret_answer(yes_no, text, {}, now);
+    return a && *a == "no";
+}
+
+// An answer to a red-flag question (the state's input is follow_up).
+void on_follow_up_answer(turn& t, const flow_state& s, const patient_said& e, bool language_only,
+                         std::chrono::system_clock::time_point now) {
+    auto& st = t.out().state;
+    const auto& questions = t.definition().follow_up;
+    auto it = questions.find(st.follow_up_topic);
+    const bool pending = it != questions.end() && st.follow_up_asked < static_cast<int>(it->second.size());
+    if (pending && language_only) {
+        t.ask_follow_up(s, false);  // the same question, in the language just asked for
+        return;
+    }
+    if (pending) {
+        const auto& q = it->second[static_cast<std::size_t>(st.follow_up_asked)];
+        if (!plain_no(e.text, now)) st.follow_up_level = std::max(st.follow_up_level, q.yes);
+        ++st.follow_up_asked;
+    }
+    // A finding in the answer itself counts too ("no, but now my lips are blue").
+    st.follow_up_level = std::max(st.follow_up_level, e.assessment.level);
+    if (st.follow_up_level < rules::urgency::urgent && t.ask_follow_up(s, false)) return;
+    const transition* n = t.follow_up_done(s);
+    if (n) return t.run_from(n->target);
+    t.fail();
+}
+
 void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::time_point now) {
     auto& st = t.out().state;
     if (st.ended) return;  // the server answers conversation_ended; nothing to say or change
@@ -315,6 +415,7 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     const bool unsure = clarify.below > 0 && e.intent.confidence < clarify.below;
     const std::string_view intent = unsure ? std::string_view{} : std::string_view{e.intent.intent};
     t.set_message(intent, e.assessment.level);
+    t.set_assessment(&e.assessment);
 
     auto lang = language_request(e.text);
     if (lang) st.lang = supported_language(t.definition(), *lang, st.lang);
@@ -338,6 +439,8 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     if (answered) t.set_message(std::string_view{}, e.assessment.level);
     if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr)))
         return t.run_from(i->target);
+    if (cur->input == input_kind::follow_up)
+        return on_follow_up_answer(t, *cur, e, lang && text::words(text::fold(e.text)).size() <= 3, now);
     if (answered) t.set_message(intent, e.assessment.level);
     if (!cur->call.empty()) {
         // The call this state asked for never finished (the server stopped during it): ask again.

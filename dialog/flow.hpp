@@ -11,7 +11,9 @@
 
 namespace triage::dialog {
 
-enum class input_kind { none, free_text, choice, yes_no, date, phone };
+// follow_up: the state asks the complaint's red-flag questions (flow::follow_up) one at a time
+// and then follows `next` with the urgency they raised.
+enum class input_kind { none, free_text, choice, yes_no, date, phone, follow_up };
 enum class action_kind { escalate, request_booking, handoff, close };
 
 using translations = std::map<std::string, std::string>;  // language -> text
@@ -69,6 +71,14 @@ struct flow_state {
     int column = 0;
 };
 
+// A red-flag question asked before a non-urgent symptom is booked ("Is this the worst headache
+// of your life?"), as nurse triage does. "Yes", "not sure" and anything that is not a plain "no"
+// raise the conversation to `yes`: the safer branch.
+struct follow_up_question {
+    translations ask;
+    rules::urgency yes = rules::urgency::urgent;
+};
+
 // Asking rather than guessing when the intent classifier is unsure (docs/flows.md, "Clarifying").
 struct clarify_settings {
     // Below this confidence a guess is not acted on: intent interrupts do not fire, and a choice
@@ -93,6 +103,9 @@ struct flow {
     // Where the engine goes when something cannot be evaluated (fail towards a human).
     std::string fallback_state;
     clarify_settings clarify;
+    // Red-flag questions per complaint: a rule category ("headache") or a finding ("fever") of the
+    // message that brought the patient to a follow_up state; "default" when none matches.
+    std::map<std::string, std::vector<follow_up_question>> follow_up;
 
     const flow_state* find(const std::string& state_id) const;
 };

@@ -20,7 +20,7 @@ using detail::at_value;
 using detail::position;
 using detail::valid_name;
 
-constexpr std::string_view input_names[] = {"none", "free_text", "choice", "yes_no", "date", "phone"};
+constexpr std::string_view input_names[] = {"none", "free_text", "choice", "yes_no", "date", "phone", "follow_up"};
 constexpr std::string_view action_names[] = {"escalate", "request_booking", "handoff", "close"};
 
 struct placeholder_use { std::string name; position where; std::string context; };
@@ -48,6 +48,7 @@ private:
     void parse_state(const std::string& id, const YAML::Node& k, const YAML::Node& v);
     void check_references();
     void parse_clarify(const YAML::Node& k, const YAML::Node& v);
+    void parse_follow_up(const YAML::Node& k, const YAML::Node& v);
 
     std::vector<placeholder_use> placeholders_;
     std::vector<slot_use> slot_conditions_;
@@ -79,7 +80,7 @@ translations parser::texts_of(const YAML::Node& k, const YAML::Node& v, const st
 
 void parser::parse_header(const YAML::Node& root) {
     // First pass: everything the states need to be checked against (languages, vars).
-    each(root, {"flow", "version", "languages", "start", "fallback", "vars", "clarify", "interrupts", "states"}, "the flow",
+    each(root, {"flow", "version", "languages", "start", "fallback", "vars", "clarify", "follow_up", "interrupts", "states"}, "the flow",
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "flow") {
                  if (auto s = name_of(k, v, "`flow`")) f_.id = *s;
@@ -127,6 +128,8 @@ void parser::parse(const YAML::Node& root) {
         if (!k.IsScalar()) continue;
         if (k.Scalar() == "clarify") {
             parse_clarify(k, v);
+        } else if (k.Scalar() == "follow_up") {
+            parse_follow_up(k, v);
         } else if (k.Scalar() == "interrupts" && !std::exchange(seen_interrupts, true)) {
             outcomes_.clear();
             f_.interrupts = parse_transitions(k, v, "`interrupts`", nullptr);
@@ -164,6 +167,43 @@ void parser::parse_clarify(const YAML::Node& k, const YAML::Node& v) {
         }
     });
     if (f_.clarify.below > 0 && !v["say"]) error(at(v.Mark()), "`clarify` needs `say` when `below` is above 0");
+}
+
+// follow_up:
+//   headache:
+//     - ask: { en: "...", es: "..." }
+//       yes: emergency
+void parser::parse_follow_up(const YAML::Node& k, const YAML::Node& v) {
+    if (!expect_map(k, v, "`follow_up`")) return;
+    each(v, {}, "`follow_up`", [&](const std::string& topic, const YAML::Node& tk, const YAML::Node& tv) {
+        const std::string what = "`follow_up." + topic + "`";
+        if (!valid_name(topic)) return error(at(tk.Mark()), what + ": a complaint is a rule category or finding name");
+        if (!tv.IsSequence() || tv.size() == 0) return error(at_value(tk, tv), what + " must be a non-empty list of questions");
+        if (tv.size() > 3) error(at_value(tk, tv), what + ": at most 3 questions (a patient waiting for help answers few)");
+        auto& list = f_.follow_up[topic];
+        for (std::size_t i = 0; i < tv.size(); ++i) {
+            const YAML::Node q = tv[i];
+            const std::string qwhat = what + "[" + std::to_string(i + 1) + "]";
+            if (!expect_map(q, q, qwhat)) continue;
+            follow_up_question fq;
+            bool has_ask = false, has_yes = false;
+            each(q, {"ask", "yes"}, qwhat, [&](const std::string& key, const YAML::Node& qk, const YAML::Node& qv) {
+                if (key == "ask") {
+                    has_ask = true;
+                    fq.ask = texts_of(qk, qv, qwhat + ": `ask`");
+                } else {
+                    has_yes = true;
+                    auto s = string_of(qk, qv, qwhat + ": `yes`");
+                    auto u = s ? rules::urgency_from_string(*s) : std::nullopt;
+                    if (!u || *u < rules::urgency::routine)
+                        error(at_value(qk, qv), qwhat + ": `yes` must be routine, urgent or emergency (what a yes makes it)");
+                    else fq.yes = *u;
+                }
+            });
+            if (!has_ask || !has_yes) error(at(q.Mark()), qwhat + " needs `ask` and `yes`");
+            list.push_back(std::move(fq));
+        }
+    });
 }
 
 std::optional<condition> parser::parse_condition(const YAML::Node& k, const YAML::Node& v, const std::string& context,
@@ -340,7 +380,7 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
                  auto name = string_of(k, v, context + ": `input`");
                  auto found = name ? std::find(std::begin(input_names), std::end(input_names), *name) : std::end(input_names);
                  if (found != std::end(input_names)) s.input = static_cast<input_kind>(found - std::begin(input_names));
-                 else if (name) error(at_value(k, v), context + ": `input` must be one of none, free_text, choice, yes_no, date, phone");
+                 else if (name) error(at_value(k, v), context + ": `input` must be one of none, free_text, choice, yes_no, date, phone, follow_up");
              } else if (key == "slot") {
                  if (auto n = name_of(k, v, context + ": `slot`")) s.slot = *n;
              } else if (key == "choices") {
@@ -373,7 +413,10 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
     if (s.input == input_kind::choice && s.choices.empty() && !has_choices && !s.offers)
         error(here, context + " has `input: choice` but no `choices`");
     if (has_choices && s.input != input_kind::choice) error(here, context + " has `choices` but its input is not `choice`");
-    if (s.input != input_kind::none && !has_say) error(here, context + " waits for input but has no `say` prompt");
+    // A follow_up state's questions are its prompts; its `say` only introduces them.
+    if (s.input != input_kind::none && s.input != input_kind::follow_up && !has_say)
+        error(here, context + " waits for input but has no `say` prompt");
+    if (s.input == input_kind::follow_up && !s.slot.empty()) error(here, context + ": a follow_up state has no `slot`");
     if (s.input == input_kind::none && !s.slot.empty()) error(here, context + " has a `slot` but no `input` to fill it");
     if (s.offers && s.input != input_kind::choice) error(here, context + " has `offers` but its input is not `choice`");
     if (!s.call.empty() && s.input != input_kind::none)

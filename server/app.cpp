@@ -203,6 +203,11 @@ int run(const config& cfg) {
     auto loaded_rules = load_rule_engine(cfg.rule_packs, cfg.rule_dictionaries);
     if (!loaded_rules) return 2;
     rules::engine engine = std::move(*loaded_rules);
+    auto urgency = load_urgency_model(cfg.urgency_model);
+    if (!urgency.error.empty()) {
+        std::fprintf(stderr, "triaged: %s\n", urgency.error.c_str());
+        return 2;
+    }
 
     std::unique_ptr<asio::ssl::context> tls;
     if (!cfg.tls_certificate.empty()) {
@@ -302,6 +307,7 @@ int run(const config& cfg) {
     asio::thread_pool hashing(1);
     staff::login_throttle throttle;
     shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, std::move(st.clinics), {}, hashing, throttle};
+    shared.urgency = urgency.model.get();
     std::unique_ptr<staff::sign_in_provider> sso;
     if (!cfg.staff_sso.issuer.empty()) {
         sso = std::make_unique<staff::sign_in_provider>(cfg, &client_tls, keys);

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 #include <cstdio>
@@ -107,12 +108,69 @@ intents_load_result load_intents(const std::string& model_file, const std::strin
     return r;
 }
 
-message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,
-                                  std::string_view text) noexcept {
+urgency_model_load_result load_urgency_model(const std::string& model_file) {
+    urgency_model_load_result r;
+    if (model_file.empty()) return r;
+    const std::string card_file = card_path(model_file, ".json");
+    auto card_text = read_text_file(card_file);
+    if (!card_text) {
+        r.error = "urgency_model: cannot read its card " + card_file + " (written by `triagectl rules model train`)";
+        return r;
+    }
+    json::error_code ec;
+    auto card = json::parse(*card_text, ec);
+    const json::object* c = ec ? nullptr : card.if_object();
+    const json::value* sha = c ? c->if_contains("model_sha256") : nullptr;
+    const json::value* version = c ? c->if_contains("version") : nullptr;
+    const json::value* th = c ? c->if_contains("thresholds") : nullptr;
+    auto number = [&](const char* name) -> double {
+        const json::value* v = th && th->is_object() ? th->as_object().if_contains(name) : nullptr;
+        return v && v->is_number() ? v->to_number<double>() : -1.0;
+    };
+    rules::urgency_thresholds t{number("self_care"), number("routine"), number("urgent"), number("emergency")};
+    if (!sha || !sha->is_string() || !version || !version->is_string() || !th || !th->is_object()) {
+        r.error = "urgency_model: " + card_file + " is not an urgency model card (no model_sha256, version or thresholds)";
+        return r;
+    }
+    auto bytes = read_text_file(model_file);
+    if (!bytes) {
+        r.error = "urgency_model: cannot read " + model_file;
+        return r;
+    }
+    if (sha256_hex(*bytes) != sha->as_string()) {
+        r.error = "urgency_model: " + model_file + " does not match the SHA-256 in " + card_file +
+                  " (retrain with `triagectl rules model train`, or restore the file)";
+        return r;
+    }
+    auto m = rules::urgency_model::load(*bytes, std::string(version->as_string()), t);
+    if (!m.model) {
+        r.error = "urgency_model: " + model_file + ": " + m.error;
+        return r;
+    }
+    r.model = std::move(m.model);
+    return r;
+}
+
+message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
+                                  const dialog::intent_classifier& intents, std::string_view text) noexcept {
     message_assessment out;
     out.triage = rules.assess(text);
+    if (urgency) {
+        try {
+            rules::apply_model(out.triage, urgency->estimate(text));
+        } catch (...) {
+            // Only allocation can fail here; the rules' assessment stands.
+        }
+    }
     try {
         out.intent = intents.classify(text);
+        // Clinical content wins over the front-desk request it came with ("need to book, there's
+        // blood in my pee"): the request stays as the first alternative for the flow to note.
+        if (out.triage.level >= rules::urgency::self_care && out.intent.intent != "symptom_report" &&
+            out.intent.intent != "speak_to_human") {
+            out.intent.alternatives.insert(out.intent.alternatives.begin(), {out.intent.intent, out.intent.confidence});
+            out.intent.intent = "symptom_report";
+        }
     } catch (...) {
         out.intent = {};
     }
@@ -136,7 +194,16 @@ std::string classify_json_line(std::string_view id, const message_assessment& a,
                       {"intent_confidence", a.intent.confidence},
                       {"rules", findings(a.triage.findings)}};
     if (explain) {
+        line["findings"] = findings(a.triage.clinical_findings);
         line["suppressed"] = findings(a.triage.suppressed);
+        if (a.triage.model) {
+            const auto& m = *a.triage.model;
+            json::object p;
+            for (std::size_t i = 0; i < m.probability.size(); ++i)
+                p[rules::to_string(static_cast<rules::urgency>(i))] = std::round(m.probability[i] * 1000.0) / 1000.0;
+            line["model"] = json::object{{"version", m.version}, {"urgency", rules::to_string(m.level)},
+                                         {"probability", std::move(p)}, {"raised", m.raised}, {"failed", m.failed}};
+        }
         line["rationale"] = a.triage.rationale;
         line["pack"] = a.triage.pack_version;
         line["evaluation_failed"] = a.triage.evaluation_failed;

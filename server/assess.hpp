@@ -4,6 +4,7 @@
 
 #include "dialog/intent.hpp"
 #include "triage-rules/engine.hpp"
+#include "triage-rules/urgency_model.hpp"
 
 #include <memory>
 #include <optional>
@@ -34,12 +35,23 @@ struct intents_load_result {
 };
 intents_load_result load_intents(const std::string& model_file, const std::string& keywords_file);
 
-// Never throws: the rules fail towards escalation and a failing classifier counts as "other".
-message_assessment assess_message(const rules::engine& rules, const dialog::intent_classifier& intents,
-                                  std::string_view text) noexcept;
+// The learned urgency model and its card (MODEL.card.json beside it: model_sha256, version,
+// thresholds). Empty `model_file`: no model (the rules decide alone). Errors as one line.
+struct urgency_model_load_result {
+    std::shared_ptr<const rules::urgency_model> model;
+    std::string error;
+};
+urgency_model_load_result load_urgency_model(const std::string& model_file);
 
-// One line of `triagectl classify` output (docs/rules.md). `explain` adds the suppressed findings,
-// the rationale and the pack version after the fields of the interface.
+// Never throws: the rules fail towards escalation and a failing classifier counts as "other".
+// `urgency` (may be null) can only raise what the rules found. A message the assessment finds
+// clinical is never given an administrative intent: that intent is kept as the first alternative.
+message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
+                                  const dialog::intent_classifier& intents, std::string_view text) noexcept;
+
+// One line of `triagectl classify` output (docs/rules.md). `explain` adds the clinical findings,
+// the suppressed matches, the model's part, the rationale and the pack version after the fields
+// of the interface.
 std::string classify_json_line(std::string_view id, const message_assessment& a, bool explain = false);
 
 }  // namespace triage::server

@@ -25,6 +25,8 @@ struct config {
     std::string intents_file = "dialog/intents.yaml";        // keyword matcher, used when intent_model is ""
     std::string intent_model = "dialog/intents/model.bin";   // trained model; its card sits beside it
     std::vector<std::string> rule_packs{"triage-rules/packs/core.yaml"};
+    // The learned urgency model beside the rules (it can only raise); "" runs the rules alone.
+    std::string urgency_model = "triage-rules/model/urgency.bin";
     // Word lists (one word per line) that keep real words from being read as typos of red flags.
     std::vector<std::string> rule_dictionaries{"/usr/share/dict/american-english", "/usr/share/dict/spanish"};
     std::string master_key_file;              // or TRIAGE_MASTER_KEY (64 hex characters)

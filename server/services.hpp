@@ -15,6 +15,7 @@
 #include "server/intent_source.hpp"
 #include "server/live/hub.hpp"
 #include "triage-rules/engine.hpp"
+#include "triage-rules/urgency_model.hpp"
 
 #include <atomic>
 #include <map>
@@ -51,6 +52,7 @@ struct shared_services {
     boost::asio::thread_pool& hashing;
     staff::login_throttle& throttle;
     staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
+    const rules::urgency_model* urgency = nullptr;  // null when no urgency model is configured
 
     const clinic* clinic_by_id(const std::string& id) const {
         for (const auto& [slug, c] : clinics)

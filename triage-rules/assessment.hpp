@@ -2,6 +2,7 @@
 // The outcome of running the red-flag rules over one patient message.
 // Pure values: no I/O, safe to copy between threads.
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,6 +37,15 @@ struct finding {
     std::vector<std::string> modifiers;
 };
 
+// What the learned urgency model (urgency_model.hpp) said about the message.
+struct model_opinion {
+    std::string version;                 // the model card's version
+    std::array<double, 5> probability{}; // per urgency level, indexed by its value
+    urgency level = urgency::none;       // after the card's thresholds
+    bool raised = false;                 // it raised the rules' urgency (or escalated)
+    bool failed = false;                 // the model could not be run: it raised nothing
+};
+
 struct assessment {
     urgency level = urgency::none;
     bool escalate = false;          // a human is alerted at once
@@ -49,6 +59,12 @@ struct assessment {
     // True when the engine could not evaluate the message (internal error, budget exceeded).
     // Callers treat it exactly like an escalation: fail towards a human.
     bool evaluation_failed = false;
+    // Clinical findings recognised in the message (the findings layer: pallor, ingestion, an
+    // infant, sudden onset...), current and not negated, whatever rules they fed. They carry no
+    // urgency of their own; a clinical message is never "none".
+    std::vector<finding> clinical_findings;
+    // The learned model's part, when one is loaded.
+    std::optional<model_opinion> model;
 };
 
 }  // namespace triage::rules

@@ -1,6 +1,7 @@
 #include "triage-rules/engine.hpp"
 
 #include "triage-rules/context.hpp"
+#include "triage-rules/deobfuscate.hpp"
 #include "triage-rules/negation.hpp"
 #include "triage-rules/normalize.hpp"
 #include "triage-rules/pattern.hpp"
@@ -45,12 +46,16 @@ struct pattern_info {
     bool joined = false;
     std::uint32_t proximity = not_proximity;  // index into impl::proximities
     std::uint32_t part = 0;
+    bool any_time = false;  // history does not cancel it (an exposure or person in a requires group)
 };
+
+constexpr std::string_view any_time_marker = "~";
 
 struct proximity_pattern {
     std::uint32_t rule = 0;
     std::int32_t group = main_pattern;
     std::size_t parts = 0;
+    bool any_time = false;
 };
 
 // Where a phrase (or one part of a proximity pattern) was found.
@@ -139,7 +144,9 @@ bool typo_tolerant(const std::vector<std::string_view>& words, bool proximity_pa
 }  // namespace
 
 struct engine::impl {
-    std::vector<red_flag_rule> rules;
+    std::vector<red_flag_rule> rules;  // the packs' rules, then one per finding (from first_finding_rule)
+    std::vector<red_flag_rule> public_rules;  // as the packs wrote them, for listings
+    std::size_t first_finding_rule = 0;
     std::vector<bool> disabled;
     std::vector<pattern_info> patterns;
     std::vector<proximity_pattern> proximities;
@@ -171,13 +178,16 @@ struct engine::impl {
             }
             for (auto& o : pack.overrides) overrides.push_back({name, o});
         }
+        public_rules = rules;
+        add_findings(packs);
         disabled.assign(rules.size(), false);
         for (const auto& o : overrides) {
             if (auto it = by_id.find(o.what.rule_id); it != by_id.end()) disabled[it->second] = true;
         }
         for (std::uint32_t r = 0; r < rules.size(); ++r) {
-            // Typos are tolerated for what must not be missed, not for self-care advice.
-            const bool tolerant_rule = rules[r].level >= urgency::urgent;
+            // Typos are tolerated for what must not be missed, not for self-care advice; findings
+            // feed emergency rules, so they are read as tolerantly.
+            const bool tolerant_rule = rules[r].level >= urgency::urgent || r >= first_finding_rule;
             add_phrases(r, main_pattern, rules[r].patterns, tolerant_rule);
             for (std::size_t g = 0; g < rules[r].requires_all.size(); ++g) {
                 add_phrases(r, static_cast<std::int32_t>(g), rules[r].requires_all[g], tolerant_rule);
@@ -194,24 +204,85 @@ struct engine::impl {
         }
     }
 
+    // Expands the findings named in rules ("@findings") into their phrases, and adds one rule of
+    // urgency none per finding so that every finding is reported on its own.
+    void add_findings(const std::vector<rule_pack>& packs) {
+        std::vector<finding_definition> defs;
+        for (const auto& pack : packs) {
+            for (const auto& f : pack.findings) {
+                auto it = std::find_if(defs.begin(), defs.end(), [&](const finding_definition& d) { return d.id == f.id; });
+                if (it == defs.end()) {
+                    defs.push_back(f);
+                    continue;
+                }
+                // A later pack extends a finding; it cannot narrow it.
+                for (const auto& [lang, list] : f.patterns) {
+                    auto& to = it->patterns[lang];
+                    for (const auto& p : list)
+                        if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(p);
+                }
+            }
+        }
+        auto expand = [&](std::map<std::string, std::vector<std::string>>& m) {
+            auto it = m.find(std::string(findings_key));
+            if (it == m.end()) return;
+            const auto names = std::move(it->second);
+            m.erase(it);
+            for (const auto& name : names) {
+                auto d = std::find_if(defs.begin(), defs.end(), [&](const finding_definition& x) { return x.id == name; });
+                if (d == defs.end()) continue;  // reported by check_pack_set
+                // An exposure, a person or a history counts however long ago it was ("a tick bite
+                // last week", "surgery in May"): those phrases are marked for add_phrases.
+                const bool any_time = d->kind == "exposure" || d->kind == "person" || d->kind == "history" || d->kind == "substance";
+                for (const auto& [lang, list] : d->patterns) {
+                    auto& to = m[lang];
+                    for (const auto& p : list) {
+                        std::string phrase = any_time ? std::string(any_time_marker) + p : p;
+                        if (std::find(to.begin(), to.end(), phrase) == to.end()) to.push_back(std::move(phrase));
+                    }
+                }
+            }
+        };
+        for (auto& rule : rules) {
+            expand(rule.patterns);
+            for (auto& g : rule.requires_all) expand(g);
+        }
+        first_finding_rule = rules.size();
+        for (auto& d : defs) {
+            red_flag_rule r;
+            r.id = d.id;
+            r.category = d.kind;
+            r.level = urgency::none;
+            r.rationale = d.label;
+            r.patterns = std::move(d.patterns);
+            rules.push_back(std::move(r));
+        }
+    }
+
     void add_phrases(std::uint32_t rule, std::int32_t group,
                      const std::map<std::string, std::vector<std::string>>& by_language, bool tolerant_rule) {
         std::set<std::string> seen;
         for (const auto& [lang, list] : by_language) {
-            for (const auto& p : list) {
+            for (const auto& written : list) {
+                std::string_view p = written;
+                const bool any_time = p.starts_with(any_time_marker);
+                if (any_time) p.remove_prefix(any_time_marker.size());
                 // Packs built in code may hold text as written; parsing again is a no-op for text
                 // that the loader already parsed.
                 auto parsed = parse_pattern(p);
                 if (!parsed.error.empty() || !seen.insert(parsed.canonical).second) continue;
                 if (parsed.parts.size() == 1) {
-                    add_phrase(parsed.parts[0][0], pattern_info{rule, group}, tolerant_rule, seen);
+                    pattern_info info{rule, group};
+                    info.any_time = any_time;
+                    add_phrase(parsed.parts[0][0], info, tolerant_rule, seen);
                     continue;
                 }
                 const auto id = static_cast<std::uint32_t>(proximities.size());
-                proximities.push_back({rule, group, parsed.parts.size()});
+                proximities.push_back({rule, group, parsed.parts.size(), any_time});
                 for (std::uint32_t k = 0; k < parsed.parts.size(); ++k) {
                     for (const auto& alt : parsed.parts[k]) {
                         pattern_info info{rule, group};
+                        info.any_time = any_time;
                         info.proximity = id;
                         info.part = k;
                         add_phrase(alt, info, tolerant_rule, seen);
@@ -256,7 +327,47 @@ struct engine::impl {
         if (message.size() > max_message_bytes) return failed_assessment(version, "message too long to evaluate");
         const normalized_text norm = normalize(message);
         if (norm.failed) return failed_assessment(version, "rule evaluation failed");
+        assessment a = assess_view(message, norm);
+        if (a.evaluation_failed) return a;
+        // The obfuscation-proof reading can only add: a rule it finds that the plain reading did
+        // not is counted, marked "obfuscated".
+        const auto second = deobfuscate(message, norm);
+        if (!second.changed) return a;
+        if (second.text.failed) return failed_assessment(version, "rule evaluation failed");
+        assessment b = assess_view(message, second.text);
+        if (b.evaluation_failed) return b;
+        auto has = [](const std::vector<finding>& list, const std::string& id) {
+            return std::any_of(list.begin(), list.end(), [&](const finding& f) { return f.rule_id == id; });
+        };
+        for (auto& f : b.findings) {
+            if (has(a.findings, f.rule_id)) continue;
+            f.modifiers.emplace_back("obfuscated");
+            a.level = std::max(a.level, f.level);
+            a.escalate = a.escalate || f.escalate;
+            a.findings.push_back(std::move(f));
+        }
+        for (auto& f : b.suppressed) {
+            if (!has(a.suppressed, f.rule_id) && !has(a.findings, f.rule_id)) a.suppressed.push_back(std::move(f));
+        }
+        for (auto& f : b.clinical_findings) {
+            if (has(a.clinical_findings, f.rule_id)) continue;
+            f.modifiers.emplace_back("obfuscated");
+            a.clinical_findings.push_back(std::move(f));
+        }
+        a.level = std::max(a.level, b.level);
+        a.escalate = a.escalate || b.escalate;
+        for (auto& x : b.advice_en) add_unique(a.advice_en, x);
+        for (auto& x : b.advice_es) add_unique(a.advice_es, x);
+        if (!b.rationale.empty() && a.rationale.find(b.rationale) == std::string::npos) {
+            a.rationale += (a.rationale.empty() ? "" : " ") + ("Read without obfuscation: " + b.rationale);
+        }
+        std::stable_sort(a.findings.begin(), a.findings.end(),
+                         [](const finding& x, const finding& y) { return x.span.begin < y.span.begin; });
+        return a;
+    }
 
+    // One reading of the message (the plain one or the deobfuscated one).
+    assessment assess_view(std::string_view message, const normalized_text& norm) const {
         const detail::message_words words(detail::split_words(norm.text), table);
         std::vector<text_span> spans;
         spans.reserve(words.size());
@@ -293,7 +404,7 @@ struct engine::impl {
                     part_hits.push_back({info.proximity, info.part, h});
                     return;
                 }
-                consider(info.rule, info.group, {&h, 1}, candidates, groups_met);
+                consider(info.rule, info.group, {&h, 1}, candidates, groups_met, info.any_time);
             });
             if (hits_seen > budget) return failed_assessment(version, "rule evaluation exceeded its budget");
         }
@@ -313,7 +424,7 @@ struct engine::impl {
             if (distinct_parts == prox.parts) {
                 std::vector<std::vector<hit>> parts(prox.parts);
                 for (std::size_t k = from; k < to; ++k) parts[part_hits[k].part].push_back(part_hits[k].where);
-                if (auto combo = pair_up(parts, clauses)) consider(prox.rule, prox.group, *combo, candidates, groups_met);
+                if (auto combo = pair_up(parts, clauses)) consider(prox.rule, prox.group, *combo, candidates, groups_met, prox.any_time);
             }
             from = to;
         }
@@ -332,6 +443,14 @@ struct engine::impl {
         for (auto& m : candidates) {
             if (reported[m.rule] || (m.cancelled && has_current[m.rule])) continue;
             const auto& rule = rules[m.rule];
+            if (m.rule >= first_finding_rule) {
+                if (m.cancelled) continue;
+                reported[m.rule] = 1;
+                a.clinical_findings.push_back(finding{rule.id, rule.category, urgency::none, false,
+                                                      {spans[m.first].begin, spans[m.first + m.words - 1].end},
+                                                      std::move(m.modifiers)});
+                continue;
+            }
             const std::size_t groups = rule.requires_all.size();
             if (groups > 0 && groups_met[m.rule] != (std::uint64_t{1} << groups) - 1) continue;
             reported[m.rule] = 1;
@@ -366,6 +485,16 @@ struct engine::impl {
             a.findings.push_back(std::move(f));
         }
         if (!not_counted.empty()) a.rationale += (a.rationale.empty() ? "" : " ") + ("Not counted: " + not_counted + ".");
+        // A message that describes a sign, symptom or exposure is clinical, whatever else it asks.
+        if (a.level == urgency::none) {
+            for (const auto& f : a.clinical_findings) {
+                if (f.category == "sign" || f.category == "symptom" || f.category == "exposure") {
+                    a.level = urgency::self_care;
+                    a.rationale += (a.rationale.empty() ? "" : " ") + ("A clinical finding (" + f.rule_id + ") makes it at least self-care.");
+                    break;
+                }
+            }
+        }
         return a;
     }
 
@@ -409,7 +538,7 @@ struct engine::impl {
 
     // Records hits (one, or one per part of a proximity pattern, in message order) for a rule.
     void consider(std::uint32_t rule, std::int32_t group, std::span<const hit> hits, std::vector<match>& candidates,
-                  std::vector<std::uint64_t>& groups_met) const {
+                  std::vector<std::uint64_t>& groups_met, bool any_time) const {
         bool negated = false;
         bool self_negative = false;
         std::uint8_t flags = 0;
@@ -425,7 +554,8 @@ struct engine::impl {
         // A part that carries its own negation ("no he sentido + que se mueva") is where the
         // other parts' "negation" comes from: the pattern means it, so it does not cancel.
         if (self_negative) negated = false;
-        const bool cancelled = negated || (flags & detail::ctx_cancelling) != 0;
+        const std::uint8_t cancelling = any_time ? (detail::ctx_cancelling & ~detail::ctx_historical) : detail::ctx_cancelling;
+        const bool cancelled = negated || (flags & cancelling) != 0;
         if (group != main_pattern) {
             if (!cancelled) groups_met[rule] |= std::uint64_t{1} << group;
             return;
@@ -486,7 +616,7 @@ const std::vector<engine::applied_override>& engine::overrides() const noexcept 
 
 const std::vector<red_flag_rule>& engine::rules() const noexcept {
     static const std::vector<red_flag_rule> none;
-    return impl_ ? impl_->rules : none;
+    return impl_ ? impl_->public_rules : none;
 }
 
 }  // namespace triage::rules

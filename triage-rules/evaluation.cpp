@@ -59,7 +59,9 @@ void list(std::string& out, std::string_view title, const std::vector<evaluation
         for (const auto& r : o.rules) fired += (fired.empty() ? "" : ",") + r;
         out += "  " + o.c->id + " [" + o.c->lang + (o.c->category.empty() ? "" : " " + o.c->category) + "] label " +
                std::string(to_string(o.c->label)) + ", assessed " + std::string(to_string(o.assessed)) +
-               (fired.empty() ? "" : " by " + fired) + ": " + excerpt(o.c->text) + "\n";
+               (fired.empty() ? "" : " by " + fired) +
+               (o.intent.empty() || o.c->intent.empty() ? "" : ", intent " + o.intent + " (label " + o.c->intent + ")") + ": " +
+               excerpt(o.c->text) + "\n";
     }
 }
 
@@ -100,6 +102,8 @@ case_file parse_cases(std::string_view jsonl, std::string_view file_name) {
             const std::string label = string_field(o, "urgency", error, true);
             c.category = string_field(o, "category", error, false);
             c.kind = string_field(o, "kind", error, false);
+            c.age_group = string_field(o, "age_group", error, false);
+            c.intent = string_field(o, "intent", error, false);
             if (const json::value* tags = o.if_contains("tags"); tags && !tags->is_null()) {
                 if (!tags->is_array()) error = "\"tags\" must be a list of strings";
                 for (const auto& t : tags->is_array() ? tags->as_array() : json::array{}) {
@@ -143,12 +147,52 @@ case_file parse_cases(std::string_view jsonl, std::string_view file_name) {
 }
 
 evaluation evaluate(const engine& e, const std::vector<labelled_case>& cases) {
+    return evaluate(cases, [&](const labelled_case& c) { return case_verdict{e.assess(c.text), {}}; });
+}
+
+evaluation evaluate(const std::vector<labelled_case>& cases,
+                    const std::function<case_verdict(const labelled_case&)>& judge) {
     evaluation ev;
     ev.cases = cases.size();
     for (const auto& c : cases) {
-        const assessment a = e.assess(c.text);
-        evaluation::outcome o{&c, a.level, a.escalate, {}};
+        const case_verdict v = judge(c);
+        const assessment& a = v.triage;
+        evaluation::outcome o{&c, a.level, a.escalate, {}, v.intent, a.model && a.model->raised};
         for (const auto& f : a.findings) o.rules.push_back(f.rule_id);
+        if (o.model_raised) o.rules.push_back("model");
+        const bool alarm = a.level == urgency::emergency || a.escalate;
+        auto count = [&](evaluation::stratum& s) {
+            s.cases++;
+            s.exact.total++;
+            s.safe.total++;
+            if (a.level == c.label) s.exact.hits++;
+            if (a.level >= c.label) s.safe.hits++;
+            if (c.label == urgency::emergency) {
+                s.emergency_recall.total++;
+                if (a.level == urgency::emergency) s.emergency_recall.hits++;
+            } else {
+                s.false_alarms.total++;
+                if (alarm) s.false_alarms.hits++;
+            }
+        };
+        count(ev.strata["language"][c.lang]);
+        count(ev.strata["age group"][c.age_group.empty() ? "unknown" : c.age_group]);
+        count(ev.strata["kind"][c.kind.empty() ? "(none)" : c.kind]);
+        if (c.label == urgency::emergency) count(ev.strata["category"][c.category]);
+        for (const auto& t : c.tags) count(ev.strata["tag"][t]);
+        if (c.label > urgency::none) {
+            ev.clinical_read_as_none.total++;
+            if (a.level == urgency::none) ev.clinical_read_as_none.hits++;
+        }
+        if (c.kind == "admin" && !c.intent.empty() && !v.intent.empty()) {
+            ev.admin_intent.total++;
+            if (v.intent == c.intent) ev.admin_intent.hits++;
+            else ev.wrong_admin_intents.push_back(o);
+        }
+        if (c.kind == "hard_negative") {
+            ev.hard_negative_false_alarms.total++;
+            if (alarm) ev.hard_negative_false_alarms.hits++;
+        }
         ev.confusion[static_cast<std::size_t>(c.label)][static_cast<std::size_t>(a.level)]++;
         ev.exact.total++;
         ev.safe.total++;
@@ -193,8 +237,27 @@ std::string format_report(const evaluation& ev, std::string_view pack_version) {
     out += "over-triage (non-emergencies assessed above their label): " + percent(ev.over_triage) + "\n";
     out += "  on hard negatives:     " + percent(ev.hard_negative_over_triage) + "\n";
     out += "false alarms (non-emergencies assessed emergency or escalated): " + percent(ev.false_alarms) + "\n";
+    out += "  hard negatives escalated: " + percent(ev.hard_negative_false_alarms) + "\n";
     out += "exact urgency accuracy:  " + percent(ev.exact) + "\n";
     out += "safe (at least as urgent as the label): " + percent(ev.safe) + "\n";
+    if (ev.clinical_read_as_none.total) out += "clinical cases assessed none: " + percent(ev.clinical_read_as_none) + "\n";
+    if (ev.admin_intent.total) out += "intent right on admin cases: " + percent(ev.admin_intent) + "\n";
+
+    // Stratified tables: the same figures per population and per kind of message.
+    for (const auto& [by, values] : ev.strata) {
+        char head[160];
+        std::snprintf(head, sizeof head, "\nby %s:\n  %-22s %6s  %-22s %-22s %-22s %-22s\n", by.c_str(), "", "cases",
+                      "emergency recall", "exact urgency", "safe", "false alarms");
+        out += head;
+        for (const auto& [value, st] : values) {
+            auto cell = [](const evaluation::ratio& r) { return r.total ? percent(r) : std::string("-"); };
+            char row[256];
+            std::snprintf(row, sizeof row, "  %-22s %6zu  %-22s %-22s %-22s %-22s\n", value.c_str(), st.cases,
+                          cell(st.emergency_recall).c_str(), cell(st.exact).c_str(), cell(st.safe).c_str(),
+                          cell(st.false_alarms).c_str());
+            out += row;
+        }
+    }
 
     out += "\nconfusion matrix (rows: label, columns: assessed)\n";
     constexpr std::array<urgency, 5> order{urgency::emergency, urgency::urgent, urgency::routine, urgency::self_care,
@@ -219,6 +282,7 @@ std::string format_report(const evaluation& ev, std::string_view pack_version) {
     list(out, "MISSED EMERGENCIES", ev.missed_emergencies);
     list(out, "over-triaged hard negatives", ev.over_triaged_hard_negatives);
     list(out, "under-triaged (below label, not emergencies)", ev.under_triaged);
+    list(out, "admin cases with the wrong intent", ev.wrong_admin_intents);
     return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ struct labelled_case {
     urgency label = urgency::none;
     std::string category;  // required for emergencies: recall is reported per category
     std::string kind;      // emergency, hard_negative, urgent, routine, self_care, admin, hostile
+    std::string age_group; // infant, child, teen, adult, older_adult, unknown (optional)
+    std::string intent;    // the true intent (optional): measured on admin cases
     std::vector<std::string> tags;
 };
 
@@ -46,9 +49,26 @@ struct evaluation {
         urgency assessed = urgency::none;
         bool escalate = false;
         std::vector<std::string> rules;  // rule ids that fired
+        std::string intent;              // the intent it was given (when measured)
+        bool model_raised = false;
+    };
+
+    // One population or kind of message (a language, an age group, a tag...).
+    struct stratum {
+        std::size_t cases = 0;
+        ratio emergency_recall;  // among its emergencies
+        ratio exact;
+        ratio safe;
+        ratio false_alarms;      // among its non-emergencies: assessed emergency or escalated
     };
 
     std::size_t cases = 0;
+    // "language", "age group", "kind", "category" (emergencies), "tag" -> value -> figures.
+    std::map<std::string, std::map<std::string, stratum>> strata;
+    ratio hard_negative_false_alarms;             // hard negatives assessed emergency or escalated
+    ratio admin_intent;                           // admin cases with an intent label: intent right
+    ratio clinical_read_as_none;                  // clinical cases (label above none) assessed none
+    std::vector<outcome> wrong_admin_intents;
     ratio emergency_recall;                       // assessed emergency / labelled emergency
     std::map<std::string, ratio> recall_by_language;
     std::map<std::string, ratio> recall_by_category;
@@ -63,6 +83,14 @@ struct evaluation {
     std::vector<outcome> under_triaged;           // below the label, other than missed emergencies
 };
 
+// What the system under test said about one case: the assessment and, when measured, the intent.
+struct case_verdict {
+    assessment triage;
+    std::string intent;
+};
+evaluation evaluate(const std::vector<labelled_case>& cases,
+                    const std::function<case_verdict(const labelled_case&)>& judge);
+// The rules alone.
 evaluation evaluate(const engine& e, const std::vector<labelled_case>& cases);
 
 // The human-readable report printed by `triagectl rules test`.

@@ -262,6 +262,19 @@ struct rule_reader {
             return out;
         }
         r.each(v, {}, what, [&](const std::string& lang, const YAML::Node& lk, const YAML::Node& lv) {
+            if (lang == "findings") {
+                std::vector<std::string> names;
+                if (!r.is_sequence(lk, lv, what + ".findings")) return;
+                for (const auto& item : lv) {
+                    if (!item.IsScalar() || !valid_name(item.Scalar())) {
+                        r.error(item.Mark(), what + ".findings: each entry must be the id of a finding");
+                        continue;
+                    }
+                    if (std::find(names.begin(), names.end(), item.Scalar()) == names.end()) names.push_back(item.Scalar());
+                }
+                if (!names.empty()) out[std::string(findings_key)] = std::move(names);
+                return;
+            }
             if (!r.language(lk, lang, what)) return;
             auto list = r.phrases(lk, lv, what + "." + lang);
             if (lang == "en") list = with_spelled_out_negations(std::move(list));
@@ -291,6 +304,50 @@ struct rule_reader {
         });
     }
 };
+
+// findings:
+//   - id: pallor
+//     kind: sign
+//     label: "pale or grey skin"
+//     patterns: { en: ["went grey"], es: ["se puso palido"] }
+void read_findings(pack_reader& r, rule_reader& rules, const YAML::Node& k, const YAML::Node& v, rule_pack& pack) {
+    if (!r.is_sequence(k, v, "findings")) return;
+    std::map<std::string, int> ids;
+    for (const auto& node : v) {
+        if (!node.IsMap()) {
+            r.error(node.Mark(), "each finding must be a mapping");
+            continue;
+        }
+        finding_definition f;
+        std::string ctx = "finding";
+        if (auto id = node["id"]; id && id.IsScalar()) ctx = "finding '" + id.Scalar() + "'";
+        r.require(node, {"id", "kind", "patterns"}, ctx);
+        r.each(node, {"id", "kind", "label", "patterns"}, ctx, [&](const std::string& key, const YAML::Node& kk, const YAML::Node& kv) {
+            auto text = key == "patterns" ? std::optional<std::string>{} : r.text(kk, kv, ctx + ": " + key);
+            if (key == "id" && text) {
+                if (!valid_name(*text)) {
+                    r.error(kv.Mark(), "finding id '" + *text + "' may only use letters, digits, '_', '-' and '.'");
+                } else if (auto [it, fresh] = ids.emplace(*text, kv.Mark().line + 1); !fresh) {
+                    r.error(kv.Mark(), "duplicate finding id '" + *text + "' (first defined on line " + std::to_string(it->second) + ")");
+                } else {
+                    f.id = *text;
+                }
+            } else if (key == "kind" && text) {
+                if (std::find(std::begin(finding_kinds), std::end(finding_kinds), *text) == std::end(finding_kinds)) {
+                    r.error(kv.Mark(), ctx + ": unknown kind '" + *text + "' (expected sign, symptom, exposure, substance, person, course or history)");
+                } else {
+                    f.kind = *text;
+                }
+            } else if (key == "label" && text) {
+                f.label = *text;
+            } else if (key == "patterns") {
+                f.patterns = rules.read_phrase_map(kk, kv, ctx + ": patterns");
+                if (f.patterns.count(std::string(findings_key))) r.error(kv.Mark(), ctx + ": a finding cannot be made of other findings");
+            }
+        });
+        if (!f.id.empty() && !f.kind.empty() && !f.patterns.empty()) pack.findings.push_back(std::move(f));
+    }
+}
 
 // context:
 //   historical:
@@ -381,7 +438,7 @@ void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& 
     rule_reader rules{r, out, {}};
     r.require(root, {"pack", "version"}, "rule pack");
     if (!root["rules"] && !root["overrides"]) r.error(root.Mark(), "rule pack: needs rules, overrides or both");
-    r.each(root, {"pack", "version", "negation", "context", "rules", "overrides"}, "rule pack",
+    r.each(root, {"pack", "version", "negation", "context", "findings", "rules", "overrides"}, "rule pack",
            [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                if (key == "pack" || key == "version") {
                    auto s = r.text(k, v, key);
@@ -400,6 +457,8 @@ void read_pack(const YAML::Node& root, pack_reader& r, std::vector<diagnostic>& 
                    });
                } else if (key == "context") {
                    read_context(r, k, v, pack);
+               } else if (key == "findings") {
+                   read_findings(r, rules, k, v, pack);
                } else if (key == "overrides") {
                    read_overrides(r, k, v, pack);
                } else if (r.is_sequence(k, v, "rules")) {
@@ -424,6 +483,24 @@ std::vector<diagnostic> check_pack_set(const std::vector<rule_pack>& packs, cons
             }
         }
         for (const auto& r : packs[i].rules) defined.insert(r.id);
+    }
+    // Rules may name findings of their own pack or of any pack loaded with it.
+    std::set<std::string> findings;
+    for (const auto& p : packs)
+        for (const auto& f : p.findings) findings.insert(f.id);
+    for (std::size_t i = 0; i < packs.size(); ++i) {
+        const std::string file = i < files.size() ? files[i] : packs[i].name;
+        for (const auto& r : packs[i].rules) {
+            auto check = [&](const std::map<std::string, std::vector<std::string>>& m, const std::string& where) {
+                auto it = m.find(std::string(findings_key));
+                if (it == m.end()) return;
+                for (const auto& name : it->second) {
+                    if (!findings.count(name)) out.push_back({file, 0, 0, "rule '" + r.id + "': " + where + " names finding '" + name + "', which no loaded pack defines"});
+                }
+            };
+            check(r.patterns, "patterns");
+            for (const auto& g : r.requires_all) check(g, "requires");
+        }
     }
     return out;
 }

@@ -34,6 +34,23 @@ struct red_flag_rule {
     std::vector<std::map<std::string, std::vector<std::string>>> requires_all;
 };
 
+// The findings layer: a clinical finding (pallor, cyanosis, an ingestion, an infant, sudden onset)
+// named once with the lay and Spanish ways people say it, and used by rules in `patterns` and
+// `requires` by name, so a rule reads like a triage protocol: "cardiac picture = chest discomfort
+// + (pallor or sweating)". Findings carry no urgency of their own; the engine reports every one
+// it sees (assessment::clinical_findings), and a message with a current sign, symptom or
+// exposure is never assessed "none".
+struct finding_definition {
+    std::string id;
+    std::string kind;   // one of finding_kinds
+    std::string label;  // for staff: "pale or grey skin"
+    std::map<std::string, std::vector<std::string>> patterns;  // language -> phrases
+};
+inline constexpr std::string_view finding_kinds[] = {"sign", "symptom", "exposure", "substance", "person", "course", "history"};
+// In a rule's `patterns` or a `requires` group, the names of findings listed under `findings:`
+// are kept under this key until the engine expands them with the findings of every loaded pack.
+inline constexpr std::string_view findings_key = "@findings";
+
 // A clinic switching off a rule of an earlier pack. Never implicit: it names a reason and who
 // approved it, and the server writes every override to the audit trail when it loads the packs.
 struct rule_override {
@@ -52,6 +69,7 @@ struct rule_pack {
     // pack lists uses the built-in cues (negation.hpp); listing it replaces them.
     std::map<std::string, std::vector<std::string>> negation;
     std::vector<red_flag_rule> rules;
+    std::vector<finding_definition> findings;
     std::vector<rule_override> overrides;
     // The context lexicon (docs/rules.md, "Context"): kind -> language -> cue phrases, each
     // optionally prefixed with ">" (looks forward, the default except for `harmless`), "<" (looks

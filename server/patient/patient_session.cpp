@@ -482,7 +482,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
 
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
     const auto classifier = shared_.intents.current();
-    auto assessed = assess_message(shared_.rules, *classifier, m.text);
+    auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
     // With a person in the conversation, the message is for them; a red flag is still answered

@@ -88,7 +88,8 @@ test('rules test fails on a missed emergency and names it', () => {
     { id: 'miss', lang: 'en', text: 'the purple unicorn feeling', urgency: 'emergency', category: 'other', kind: 'emergency' },
     { id: 'fine', lang: 'es', text: 'quiero cambiar mi cita', urgency: 'none', kind: 'admin' },
   ].map((c) => JSON.stringify(c)).join('\n') + '\n');
-  const r = run(['rules', 'test', 'triage-rules/packs/core.yaml', cases]);
+  // Rules only: the urgency model may well raise a nonsense phrase, and this is about the rules.
+  const r = run(['rules', 'test', 'triage-rules/packs/core.yaml', cases, '--rules-only']);
   assert.equal(r.code, 1);
   assert.match(r.out, /emergency recall: +50\.0% \(1\/2\)/);
   assert.match(r.out, /MISSED EMERGENCIES \(1\):\n {2}miss \[en other\] label emergency, assessed none/);

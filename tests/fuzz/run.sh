@@ -8,7 +8,7 @@ seconds=${1:-60}
 out=${2:-$here/build/fuzz}
 mkdir -p "$out/corpus"
 
-sources=(normalize phrase_index negation rule_pack spelling context pattern engine assessment)
+sources=(normalize deobfuscate urgency_model phrase_index negation rule_pack spelling context pattern engine assessment)
 src_files=()
 for s in "${sources[@]}"; do src_files+=("$here/triage-rules/$s.cpp"); done
 src_files+=("$here/tests/fuzz/rules_fuzz.cpp")
@@ -17,7 +17,7 @@ binary=$out/rules_fuzz
 stale=0
 [ -x "$binary" ] || stale=1
 if [ $stale -eq 0 ]; then
-  for f in "${src_files[@]}" "$here"/triage-rules/*.hpp; do
+  for f in "${src_files[@]}" "$here"/triage-rules/*.hpp "$here"/triage-rules/packs/core.yaml; do
     [ "$f" -nt "$binary" ] && stale=1 && break
   done
 fi
@@ -26,9 +26,9 @@ if [ $stale -eq 1 ]; then
   # shellcheck disable=SC2046
   clang++ -std=c++20 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$here" $(pkg-config --cflags icu-uc icu-i18n yaml-cpp) \
+    -I"$here" $(pkg-config --cflags icu-uc icu-i18n yaml-cpp fasttext) \
     "${src_files[@]}" -o "$binary.tmp" \
-    $(pkg-config --libs icu-uc icu-i18n yaml-cpp)
+    $(pkg-config --libs icu-uc icu-i18n yaml-cpp fasttext) -pthread
   mv "$binary.tmp" "$binary"
 fi
 
@@ -47,7 +47,8 @@ for path in sorted(glob.glob(os.path.join(src, "*.jsonl"))):
         with open(os.path.join(dst, f"seed{n:05d}"), "wb") as f:
             f.write(json.loads(line)["text"].encode("utf-8"))
         n += 1
-extra = [b"chest + tight|pressure|squeez*", b"bleed* wont stop", b"\xe2\x80\x8bch\xd0\xb5st pain", b"\xff\xfe\x00 no",
+extra = [b"c h e s t p a i n", b"ch3st p41n $uicide @", b"s.u.i.c.i.d.e", b"a b c d e f g h i j k l m n o p", b"1!1!1!1!a",
+         b"chest + tight|pressure|squeez*", b"bleed* wont stop", b"\xe2\x80\x8bch\xd0\xb5st pain", b"\xff\xfe\x00 no",
          b"5 years ago " * 50, b"hace " * 100 + b"anos", b"a|b+c+d", b"*" * 40]
 for i, e in enumerate(extra):
     with open(os.path.join(dst, f"extra{i}"), "wb") as f:

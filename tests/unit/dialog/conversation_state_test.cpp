@@ -31,6 +31,21 @@ TEST(ConversationState, JsonHasEveryField) {
               R"("offers":[{"value":"t1","label":"Wed, Mar 11, 9:00 AM","data":"{\"slot\":\"slot-1\"}"}]})");
 }
 
+TEST(ConversationState, FollowUpQuestionsInProgressRoundTrip) {
+    auto s = sample();
+    s.follow_up_topic = "headache";
+    s.follow_up_asked = 2;
+    s.follow_up_level = rules::urgency::urgent;
+    auto v = to_json(s);
+    ASSERT_TRUE(v.as_object().contains("follow_up"));
+    EXPECT_EQ(json::serialize(v.as_object()["follow_up"]), R"({"topic":"headache","asked":2,"level":"urgent"})");
+    auto back = conversation_state_from_json(json::parse(json::serialize(v)));
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(*back, s);
+    v.as_object()["follow_up"].as_object()["level"] = "soon";
+    EXPECT_FALSE(conversation_state_from_json(v));
+}
+
 TEST(ConversationState, RoundTrip) {
     auto s = sample();
     auto back = conversation_state_from_json(to_json(s));

@@ -90,11 +90,102 @@ TEST(Engine, ChoiceByLabelSynonymSpanishLabelAndIntent) {
 }
 
 TEST(Engine, TypedSymptomsAreRoutedOnTheirUrgencyAtOnce) {
+    // Not an emergency: the complaint's red-flag questions come first (nurse triage).
     auto st = run(at_state("reason"), said("I have had a sore throat for a week", urgency::routine, "symptom_report"));
-    EXPECT_EQ(st.state.current_state, "routine_offer");
+    EXPECT_EQ(st.state.current_state, "symptom_questions");
     EXPECT_EQ(st.state.highest_urgency, urgency::routine);
+    // Urgent goes straight to the nurse's call back.
+    EXPECT_EQ(run(at_state("reason"), said("high fever and stiff neck", urgency::urgent, "symptom_report")).state.current_state,
+              "urgent_phone");
     // Tapped (no urgency yet): ask for a description first.
     EXPECT_EQ(run(at_state("reason"), said("symptoms")).state.current_state, "symptoms_describe");
+}
+
+// Answers every red-flag question with `answer` and returns the step after the last one.
+step answer_all(step st, const std::string& answer) {
+    for (int i = 0; i < 3 && st.state.current_state == "symptom_questions"; ++i) st = run(st.state, said(answer));
+    return st;
+}
+
+TEST(Engine, FollowUpQuestionsAreAskedOneAtATimeWithQuickReplies) {
+    auto st = run(at_state("symptoms_describe"), said("my knee has been sore for a week", urgency::routine, "symptom_report"));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].state, "symptom_questions");
+    EXPECT_EQ(st.replies[0].text,
+              "Thank you. A few quick questions so I know how soon you should be seen. Is it severe, or getting worse quickly?");
+    EXPECT_EQ(st.replies[0].quick_replies,
+              (std::vector<quick_reply>{{"Yes", "yes"}, {"No", "no"}, {"Not sure", "not sure"}}));
+    EXPECT_EQ(st.state.follow_up_topic, "default");
+    auto second = run(st.state, said("no"));
+    ASSERT_EQ(second.replies.size(), 1u);
+    EXPECT_EQ(second.replies[0].text, "Is anyone having trouble breathing, staying awake or thinking clearly?");
+    EXPECT_EQ(second.state.follow_up_asked, 1);
+    // Three plain noes: the message's own urgency stands and the flow books as before.
+    auto done = answer_all(st, "no");
+    EXPECT_EQ(done.state.current_state, "routine_offer");
+    EXPECT_TRUE(done.state.follow_up_topic.empty());
+    EXPECT_TRUE(done.actions.empty());
+}
+
+TEST(Engine, AYesMakesARoutineComplaintUrgentAndStopsAsking) {
+    auto st = run(at_state("symptoms_describe"), said("my knee has been sore for a week", urgency::routine, "symptom_report"));
+    auto yes = run(st.state, said("yes"));
+    EXPECT_EQ(yes.state.current_state, "urgent_phone");
+    EXPECT_EQ(yes.state.highest_urgency, urgency::urgent);
+    ASSERT_EQ(yes.actions.size(), 1u);
+    EXPECT_EQ(yes.actions[0].reason, "same_day_callback");
+    EXPECT_EQ(yes.actions[0].level, urgency::urgent);
+}
+
+TEST(Engine, NotSureOrAnUnclearAnswerTakesTheSaferBranch) {
+    auto st = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    EXPECT_EQ(run(st.state, said("not sure")).state.current_state, "urgent_phone");
+    EXPECT_EQ(run(st.state, said("maybe a little")).state.current_state, "urgent_phone");
+    EXPECT_EQ(run(st.state, said("no se")).state.current_state, "urgent_phone");
+}
+
+TEST(Engine, AYesToAnEmergencyQuestionEscalatesAtOnce) {
+    auto st = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    st = run(st.state, said("no"));
+    auto yes = run(st.state, said("yes"));  // trouble breathing, staying awake or thinking
+    EXPECT_EQ(yes.state.current_state, "after_emergency");
+    EXPECT_EQ(yes.state.highest_urgency, urgency::emergency);
+    ASSERT_FALSE(yes.actions.empty());
+    EXPECT_EQ(yes.actions[0].kind, action_kind::escalate);
+    EXPECT_EQ(yes.actions[0].reason, "red_flag");
+}
+
+TEST(Engine, ARedFlagInAnAnswerInterruptsTheQuestions) {
+    auto st = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    auto red = run(st.state, said("no but now my lips are turning blue", urgency::emergency, "symptom_report", true));
+    EXPECT_EQ(red.state.current_state, "after_emergency");
+    EXPECT_TRUE(red.state.follow_up_topic.empty());
+    EXPECT_EQ(red.actions[0].reason, "red_flag");
+}
+
+TEST(Engine, TheComplaintChoosesItsQuestions) {
+    auto e = said("headache for three days", urgency::routine, "symptom_report");
+    e.assessment.clinical_findings.push_back({.rule_id = "headache", .category = "finding", .level = urgency::none});
+    auto st = run(at_state("symptoms_describe"), e);
+    EXPECT_EQ(st.state.follow_up_topic, "headache");
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_TRUE(contains(st.replies[0].text, "thunderclap")) << st.replies[0].text;
+    // A rule category comes before a finding.
+    auto f = said("burns when I pee", urgency::routine, "symptom_report");
+    f.assessment.findings.push_back({.rule_id = "uti_symptoms", .category = "urology", .level = urgency::routine});
+    f.assessment.clinical_findings.push_back({.rule_id = "headache", .category = "finding", .level = urgency::none});
+    EXPECT_EQ(run(at_state("symptoms_describe"), f).state.follow_up_topic, "urology");
+}
+
+TEST(Engine, FollowUpQuestionsInSpanish) {
+    auto st = run(at_state("symptoms_describe", "es"), said("me duele la rodilla", urgency::routine, "symptom_report"));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_TRUE(contains(st.replies[0].text, "Unas preguntas rápidas")) << st.replies[0].text;
+    EXPECT_TRUE(contains(st.replies[0].text, "¿Es muy fuerte, o empeora rápido?"));
+    EXPECT_EQ(st.replies[0].quick_replies,
+              (std::vector<quick_reply>{{"Sí", "yes"}, {"No", "no"}, {"No estoy seguro", "not sure"}}));
+    EXPECT_EQ(answer_all(st, "no").state.current_state, "routine_offer");
+    EXPECT_EQ(run(st.state, said("sí")).state.current_state, "urgent_phone");
 }
 
 TEST(Engine, UrgentSymptomsAskForAPhoneAndAlertStaff) {
@@ -117,11 +208,11 @@ TEST(Engine, UrgentSymptomsAskForAPhoneAndAlertStaff) {
 }
 
 TEST(Engine, SelfCareAndUnsureRoutes) {
-    auto care = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    auto care = answer_all(run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report")), "no");
     ASSERT_EQ(care.replies.size(), 2u);
     EXPECT_EQ(care.replies[0].state, "self_care_advice");
     EXPECT_EQ(care.state.current_state, "anything_else");
-    auto unsure = run(at_state("symptoms_describe"), said("something odd", urgency::none));
+    auto unsure = answer_all(run(at_state("symptoms_describe"), said("something odd", urgency::none)), "no");
     EXPECT_EQ(unsure.state.current_state, "symptoms_unsure");
 }
 

@@ -110,7 +110,7 @@ TEST(FlowLoader, AcceptsTheDefaultFlow) {
     EXPECT_EQ(f.interrupts[0].target, "emergency");
     EXPECT_EQ(f.interrupts[1].when.intent, "speak_to_human");
     EXPECT_EQ(f.interrupts[1].target, "handoff");
-    for (const char* id : {"welcome", "reason", "symptoms_describe", "triage_route", "emergency", "after_emergency",
+    for (const char* id : {"welcome", "reason", "symptoms_describe", "triage_route", "symptom_questions", "emergency", "after_emergency",
                            "urgent_phone", "routine_offer", "self_care_advice", "booking_type", "booking_date",
                            "booking_phone", "booking_confirm", "refill_medication", "results_phone", "billing_info",
                            "hours_info", "anything_else", "goodbye", "handoff"})
@@ -360,6 +360,64 @@ TEST(FlowLoader, NeverThrowsOnGarbage) {
         EXPECT_FALSE(r.loaded) << in;
         EXPECT_FALSE(r.diagnostics.empty()) << in;
     }
+}
+
+}  // namespace
+}  // namespace triage::dialog
+
+namespace triage::dialog {
+namespace {
+
+// base_flow with a `follow_up` block after `vars` (line 6) and the consent state turned into
+// one that asks it.
+std::string with_follow_up(const std::string& block) {
+    return with_line(base_flow, 6, "vars: { phone: \"555\" }\nfollow_up:\n" + block);
+}
+
+bool mentions(const flow_load_result& r, int line, const std::string& text) {
+    for (const auto& d : r.diagnostics)
+        if (d.line == line && d.message.find(text) != std::string::npos) return true;
+    return false;
+}
+
+TEST(FlowLoader, FollowUpQuestionsLoad) {
+    const std::string yaml = with_follow_up(
+        "  default:\n"
+        "    - ask: { en: \"Worse?\", es: \"¿Peor?\" }\n"
+        "      yes: urgent\n"
+        "  headache:\n"
+        "    - ask: { en: \"Sudden?\", es: \"¿De golpe?\" }\n"
+        "      yes: emergency\n");
+    auto r = load_flow(yaml, "t.yaml");
+    ASSERT_TRUE(r.loaded) << dump(r);
+    ASSERT_EQ(r.loaded->follow_up.size(), 2u);
+    EXPECT_EQ(r.loaded->follow_up.at("headache")[0].yes, rules::urgency::emergency);
+    EXPECT_EQ(r.loaded->follow_up.at("default")[0].ask.at("es"), "¿Peor?");
+}
+
+TEST(FlowLoader, FollowUpQuestionsAreChecked) {
+    const std::string q = "    - ask: { en: \"Worse?\", es: \"¿Peor?\" }\n      yes: urgent\n";
+    // Line 7 is `follow_up:`, line 8 the first topic, line 9 its first question.
+    auto low = load_flow(with_follow_up("  default:\n    - ask: { en: \"Worse?\", es: \"¿Peor?\" }\n      yes: self_care\n"), "t.yaml");
+    EXPECT_FALSE(low.loaded);
+    EXPECT_TRUE(mentions(low, 10, "`yes` must be routine, urgent or emergency")) << dump(low);
+    auto many = load_flow(with_follow_up("  default:\n" + q + q + q + q), "t.yaml");
+    EXPECT_FALSE(many.loaded);
+    EXPECT_TRUE(mentions(many, 9, "at most 3 questions")) << dump(many);
+    auto no_yes = load_flow(with_follow_up("  default:\n    - ask: { en: \"Worse?\", es: \"¿Peor?\" }\n"), "t.yaml");
+    EXPECT_FALSE(no_yes.loaded);
+    EXPECT_TRUE(mentions(no_yes, 9, "needs `ask` and `yes`")) << dump(no_yes);
+    auto empty = load_flow(with_follow_up("  default: []\n"), "t.yaml");
+    EXPECT_FALSE(empty.loaded);
+    EXPECT_TRUE(mentions(empty, 8, "must be a non-empty list of questions")) << dump(empty);
+    auto bad_key = load_flow(with_follow_up("  default:\n    - ask: { en: \"Worse?\", es: \"¿Peor?\" }\n      yes: urgent\n      no: routine\n"), "t.yaml");
+    EXPECT_FALSE(bad_key.loaded);
+}
+
+TEST(FlowLoader, AFollowUpStateHasNoSlot) {
+    auto r = load_flow(with_line(base_flow, 13, "    input: follow_up"), "t.yaml");
+    EXPECT_FALSE(r.loaded);
+    EXPECT_TRUE(mentions(r, 11, "a follow_up state has no `slot`")) << dump(r);
 }
 
 }  // namespace

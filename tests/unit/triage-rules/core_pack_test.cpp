@@ -182,18 +182,26 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.1");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.2");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
         EXPECT_FALSE(rule.guideline.empty()) << rule.id;
-        EXPECT_TRUE(rule.patterns.contains("en")) << rule.id;
-        EXPECT_TRUE(rule.patterns.contains("es")) << rule.id;
+        // Written in both languages, directly or through findings (which are, below).
+        const bool by_findings = rule.patterns.contains(std::string(findings_key));
+        EXPECT_TRUE(by_findings || rule.patterns.contains("en")) << rule.id;
+        EXPECT_TRUE(by_findings || rule.patterns.contains("es")) << rule.id;
         // Only emergencies alert a human at once; everything else follows the flow.
         EXPECT_EQ(rule.escalate, rule.level == urgency::emergency) << rule.id;
         if (rule.level == urgency::emergency) ++emergencies;
     }
     EXPECT_GE(emergencies, 12);
+    EXPECT_GE(r.pack->findings.size(), 30u);
+    for (const auto& f : r.pack->findings) {
+        EXPECT_FALSE(f.label.empty()) << f.id;
+        EXPECT_TRUE(f.patterns.contains("en")) << f.id;
+        EXPECT_TRUE(f.patterns.contains("es")) << f.id;
+    }
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ TEST(rule_pack, unknown_key) {
     EXPECT_EQ(errors_of("pack: x\nversion: \"1\"\nrulez: []\n"),
               (std::vector<std::string>{"p.yaml:1:1: rule pack: needs rules, overrides or both",
                                         "p.yaml:3:1: rule pack: unknown key 'rulez' (expected one of: pack, version, "
-                                        "negation, context, rules, overrides)"}));
+                                        "negation, context, findings, rules, overrides)"}));
 }
 
 TEST(rule_pack, unknown_language_is_an_unknown_target) {

@@ -1,0 +1,62 @@
+// The obfuscation-proof reading: stand-ins for letters and letters spelled one by one.
+#include "triage-rules/deobfuscate.hpp"
+
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace triage::rules {
+namespace {
+
+TEST(unleet, replaces_stand_ins_between_letters_only) {
+    EXPECT_EQ(unleet("ch3st p41n"), "chest pain");
+    EXPECT_EQ(unleet("k!ll mys3lf"), "kill myself");
+    EXPECT_EQ(unleet("$uicide"), "suicide");
+    EXPECT_EQ(unleet("@nxiety"), "anxiety");
+}
+
+TEST(unleet, leaves_numbers_times_and_doses_alone) {
+    EXPECT_EQ(unleet("38.5 since 2am, took 10mg x3"), "38.5 since 2am, took 10mg x3");
+    EXPECT_EQ(unleet("$40 copay"), "$40 copay");
+    EXPECT_EQ(unleet("help!"), "help!");
+    EXPECT_EQ(unleet("room 101"), "room 101");
+}
+
+TEST(join_spelled_letters, joins_runs_of_three_or_more_and_keeps_spans) {
+    const std::string message = "my c h e s t hurts";
+    const auto n = join_spelled_letters(normalize(message));
+    EXPECT_EQ(n.text, "my chest hurts");
+    ASSERT_EQ(n.origin.size(), n.text.size());
+    // "chest" maps back to the spelled-out letters as the patient wrote them.
+    const auto at = n.text.find("chest");
+    EXPECT_EQ(message.substr(n.origin[at], n.origin_end[at + 4] - n.origin[at]), "c h e s t");
+}
+
+TEST(join_spelled_letters, leaves_ordinary_one_letter_words) {
+    EXPECT_EQ(join_spelled_letters(normalize("i have a cough")).text, "i have a cough");
+    EXPECT_EQ(join_spelled_letters(normalize("vitamin b and c")).text, "vitamin b and c");
+}
+
+TEST(deobfuscate, dotted_and_spaced_letters_are_read) {
+    const std::string message = "s.u.i.c.i.d.e";
+    const auto d = deobfuscate(message, normalize(message));
+    EXPECT_TRUE(d.changed);
+    EXPECT_EQ(d.text.text, "suicide");
+    const std::string plain = "I have a cough";
+    EXPECT_FALSE(deobfuscate(plain, normalize(plain)).changed);
+}
+
+TEST(deobfuscate, the_core_pack_reads_obfuscated_red_flags) {
+    const auto& e = testing::core_engine();
+    for (const char* message : {"c h e s t  p a i n", "i w4nt t0 k!ll mys3lf", "cant br3athe", "s u i c i d a l"}) {
+        const auto a = e.assess(message);
+        EXPECT_EQ(a.level, urgency::emergency) << message;
+        EXPECT_TRUE(a.escalate) << message;
+        ASSERT_FALSE(a.findings.empty()) << message;
+        const auto& mods = a.findings.front().modifiers;
+        EXPECT_NE(std::find(mods.begin(), mods.end(), "obfuscated"), mods.end()) << message;
+    }
+}
+
+}  // namespace
+}  // namespace triage::rules

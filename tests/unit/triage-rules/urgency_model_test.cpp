@@ -1,0 +1,68 @@
+// The urgency model's thresholds and the rule that it may only raise.
+#include "triage-rules/urgency_model.hpp"
+
+#include <gtest/gtest.h>
+
+namespace triage::rules {
+namespace {
+
+TEST(urgency_model, level_is_the_highest_whose_cumulative_probability_reaches_its_threshold) {
+    const urgency_thresholds t{0.5, 0.5, 0.3, 0.1};
+    // index: none, self_care, routine, urgent, emergency
+    EXPECT_EQ(level_for({0.0, 0.0, 0.0, 0.0, 0.12}, t), urgency::emergency);  // 0.12 >= 0.1
+    EXPECT_EQ(level_for({0.5, 0.1, 0.1, 0.25, 0.05}, t), urgency::urgent);    // 0.30 >= 0.3
+    EXPECT_EQ(level_for({0.4, 0.05, 0.3, 0.2, 0.05}, t), urgency::routine);   // 0.55 >= 0.5
+    EXPECT_EQ(level_for({0.45, 0.3, 0.15, 0.05, 0.05}, t), urgency::self_care);
+    EXPECT_EQ(level_for({0.9, 0.05, 0.03, 0.01, 0.01}, t), urgency::none);
+}
+
+TEST(urgency_model, apply_model_raises_and_escalates_but_never_lowers) {
+    assessment rules_said;
+    rules_said.level = urgency::urgent;
+    model_opinion lower;
+    lower.version = "m1";
+    lower.level = urgency::none;
+    apply_model(rules_said, lower);
+    EXPECT_EQ(rules_said.level, urgency::urgent);
+    ASSERT_TRUE(rules_said.model);
+    EXPECT_FALSE(rules_said.model->raised);
+
+    assessment a;
+    model_opinion higher;
+    higher.version = "m1";
+    higher.level = urgency::emergency;
+    higher.probability = {0.1, 0.1, 0.1, 0.1, 0.6};
+    apply_model(a, higher);
+    EXPECT_EQ(a.level, urgency::emergency);
+    EXPECT_TRUE(a.escalate);
+    EXPECT_TRUE(a.model->raised);
+    EXPECT_NE(a.rationale.find("urgency model (m1)"), std::string::npos);
+
+    // An escalation the rules made stays whatever the model says.
+    assessment flagged;
+    flagged.level = urgency::emergency;
+    flagged.escalate = true;
+    apply_model(flagged, lower);
+    EXPECT_EQ(flagged.level, urgency::emergency);
+    EXPECT_TRUE(flagged.escalate);
+
+    // A failed model raises nothing.
+    assessment quiet;
+    model_opinion failed = higher;
+    failed.failed = true;
+    apply_model(quiet, failed);
+    EXPECT_EQ(quiet.level, urgency::none);
+    EXPECT_FALSE(quiet.escalate);
+}
+
+TEST(urgency_model, load_refuses_what_is_not_a_model_or_bad_thresholds) {
+    EXPECT_FALSE(urgency_model::load("", "v", {}).model);
+    EXPECT_NE(urgency_model::load("not a model at all", "v", {}).error, "");
+}
+
+TEST(urgency_model, input_is_normalised_and_deobfuscated) {
+    EXPECT_EQ(urgency_model_input("My CH3ST   h u r t s!!"), "my chest hurts");
+}
+
+}  // namespace
+}  // namespace triage::rules
