@@ -1,5 +1,5 @@
-// Red-flag questions before booking (nurse triage), over a real WebSocket with the real rules and
-// urgency model: a routine complaint becomes urgent on a yes, stays routine on three noes, and a
+// Red-flag questions before booking (nurse triage), over a real WebSocket with the real rules:
+// a complaint that is not urgent becomes urgent on a yes, keeps its own urgency on three noes, and a
 // red flag typed as an answer gets the emergency instruction at once. English and Spanish.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ const LANG = {
     intro: /A few quick questions/,
     replies: ['Yes', 'No', 'Not sure'],
     urgent: /A nurse should check your symptoms today/,
-    routine: /Would you like to book one\?/,
+    calm: /care for at home/,
     red: 'no, but now I can\'t breathe and my lips are blue',
   },
   es: {
@@ -30,7 +30,7 @@ const LANG = {
     intro: /Unas preguntas rápidas/,
     replies: ['Sí', 'No', 'No estoy seguro'],
     urgent: /debe revisar sus síntomas hoy/,
-    routine: /¿Quiere pedir una\?/,
+    calm: /cuidar en casa/,
     red: 'no, pero ahora no puedo respirar y tengo los labios morados',
   },
 };
@@ -54,9 +54,9 @@ function escalations(conversation) {
 }
 
 for (const lang of ['en', 'es']) {
-  test(`${lang}: a yes makes a routine complaint urgent and alerts the nurses`, async () => {
+  test(`${lang}: a yes makes a sore knee urgent and alerts the nurses`, async () => {
     const { c, conversation, q } = await complain(lang);
-    assert.deepEqual(escalations(conversation), [], 'a routine complaint alerts nobody before the answers');
+    assert.deepEqual(escalations(conversation), [], 'a sore knee alerts nobody before the answers');
     const yes = q.quick_replies.find((r) => r.value === 'yes');
     const turn = await c.say('c3', yes.value);
     assert.ok(turn.ack);
@@ -65,14 +65,14 @@ for (const lang of ['en', 'es']) {
     c.close();
   });
 
-  test(`${lang}: three noes keep it routine and the visit is offered`, async () => {
+  test(`${lang}: three noes keep the message's own urgency (self-care for a sore knee)`, async () => {
     const { c, conversation } = await complain(lang);
     let turn;
     for (let i = 0; i < 3; i++) {
       turn = await c.say(`n${i}`, 'no');
       assert.ok(turn.ack);
     }
-    assert.match(turn.last.text, LANG[lang].routine, JSON.stringify(turn.bots));
+    assert.ok(turn.bots.some((b) => LANG[lang].calm.test(b.text)), JSON.stringify(turn.bots));
     assert.deepEqual(escalations(conversation), []);
     c.close();
   });

@@ -106,7 +106,6 @@ web_root: $here/web
 flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
 ${model_line:-intent_model: $here/dialog/intents/model.bin}
-urgency_model: $here/triage-rules/model/urgency.bin
 rule_packs: [$packs]
 io_threads: $threads
 $extra
