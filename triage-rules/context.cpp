@@ -50,9 +50,12 @@ bool time_expression(const std::vector<std::string_view>& words, std::size_t i, 
         out = {i - 1, i + 1, ctx_historical, reach::both};
         return true;
     }
-    if (words[i] == "hace") {
+    // "desde hace una semana" and "hace dos días que ..." give how long something has gone on, which
+    // is the opposite of history: the complaint is current.
+    if (words[i] == "hace" && !(i > 0 && words[i - 1] == "desde")) {
         for (std::size_t k = i + 1; k < n && k <= i + 2; ++k) {
             if (is_spanish_time_unit(words[k])) {
+                if (k + 1 < n && words[k + 1] == "que") break;
                 out = {i, k + 1, ctx_historical, reach::both};
                 return true;
             }

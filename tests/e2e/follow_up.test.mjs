@@ -50,15 +50,21 @@ async function complain(lang) {
 }
 
 function escalations(conversation) {
-  return psql(`SELECT urgency FROM escalations WHERE conversation_id = '${conversation}' ORDER BY created_at`).split('\n').filter(Boolean);
+  return psql(`SELECT urgency FROM escalations WHERE conversation_id = '${conversation}' ORDER BY raised_at`).split('\n').filter(Boolean);
 }
 
 for (const lang of ['en', 'es']) {
   test(`${lang}: a yes makes a sore knee urgent and alerts the nurses`, async () => {
-    const { c, conversation, q } = await complain(lang);
+    const { c, conversation } = await complain(lang);
     assert.deepEqual(escalations(conversation), [], 'a sore knee alerts nobody before the answers');
-    const yes = q.quick_replies.find((r) => r.value === 'yes');
-    const turn = await c.say('c3', yes.value);
+    // The first question (cold, pale or numb limb) is an emergency question; the second (hot, red,
+    // swollen joint or fever) makes it urgent.
+    let turn = await c.say('c3', 'no');
+    assert.ok(turn.ack);
+    assert.deepEqual(escalations(conversation), [], 'a no alerts nobody');
+    const yes = turn.last.quick_replies.find((r) => r.value === 'yes');
+    assert.ok(yes, JSON.stringify(turn.last));
+    turn = await c.say('c4', yes.value);
     assert.ok(turn.ack);
     assert.match(turn.last.text, LANG[lang].urgent, JSON.stringify(turn.bots));
     assert.deepEqual(escalations(conversation), ['urgent']);

@@ -87,6 +87,14 @@ TEST(context_history, recent_times_are_current) {
     EXPECT_EQ(level("heart attack symptoms since 3 hours ago"), urgency::emergency);
 }
 
+TEST(context_history, how_long_it_has_gone_on_is_current) {
+    // "desde hace una semana" / "hace una semana que" say how long a complaint has lasted; a
+    // complaint that has lasted a week is still there.
+    EXPECT_EQ(level("tengo infarto desde hace una semana"), urgency::emergency);
+    EXPECT_EQ(level("hace una semana que tengo dolor, creo que es un infarto"), urgency::emergency);
+    EXPECT_EQ(level("tuve un infarto hace una semana"), urgency::none);
+}
+
 TEST(context_history, scope_ends_at_the_clause) {
     EXPECT_EQ(level("I had a stroke years ago, now my face drooping"), urgency::emergency);
     EXPECT_EQ(level("history of asthma. chest pain now"), urgency::emergency);

@@ -107,7 +107,10 @@ TEST(core_pack, urgent_and_self_care_do_not_escalate) {
 TEST(core_pack, ordinary_words_are_not_red_flags) {
     const labelled cases[] = {
         {"I need to book an appointment", N},
-        {"I have some pain in my knee", N},
+        // A complaint, however mild, is a clinical finding and never reads as
+        // administrative (none); it is still far from a red flag.
+        {"I have some pain in my knee", S},
+        {"me duele la rodilla desde hace una semana", S},
         {"my gums are bleeding a little when I floss", N},
         {"my arm is sore after the vaccine", N},
         {"the alarm went off", N},
