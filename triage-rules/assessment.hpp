@@ -44,6 +44,7 @@ struct model_opinion {
     urgency level = urgency::none;       // after the card's thresholds
     bool raised = false;                 // it raised the rules' urgency (or escalated)
     bool failed = false;                 // the model could not be run: it raised nothing
+    std::size_t words = 0;               // words it read
 };
 
 struct assessment {

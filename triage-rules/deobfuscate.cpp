@@ -1,5 +1,8 @@
 #include "triage-rules/deobfuscate.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace triage::rules {
 
 namespace {
@@ -85,7 +88,19 @@ normalized_text join_spelled_letters(const normalized_text& n) {
         while (r < words.size() && single(words[r])) ++r;
         if (k > 0) push(words[k].begin - 1);  // the space before this word
         if (r - k >= min_run) {
-            for (std::size_t x = k; x < r; ++x) push(words[x].begin);
+            // A wider gap in the patient's text than between the letters ("m y  l e g") is where
+            // one spelled word ends and the next begins.
+            std::size_t gap = 0;
+            for (std::size_t x = k + 1; x < r; ++x) {
+                gap = std::min<std::size_t>(gap == 0 ? SIZE_MAX : gap,
+                                            n.origin[words[x].begin] - n.origin_end[words[x - 1].begin]);
+            }
+            for (std::size_t x = k; x < r; ++x) {
+                if (x > k && n.origin[words[x].begin] - n.origin_end[words[x - 1].begin] > gap) {
+                    push(words[x].begin - 1);
+                }
+                push(words[x].begin);
+            }
             k = r;
             continue;
         }

@@ -83,6 +83,7 @@ struct match {
 // later pack for the same reason; the earlier pack's stay.
 void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
     const bool escalate = kept.escalate || later.escalate;
+    const bool asked_counts = kept.asked_counts || later.asked_counts;
     auto patterns = std::move(kept.patterns);
     auto later_patterns = std::move(later.patterns);
     auto requirements = std::move(kept.requires_all);
@@ -96,6 +97,7 @@ void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
     kept.patterns = std::move(patterns);
     kept.requires_all = std::move(requirements);
     kept.escalate = escalate;
+    kept.asked_counts = asked_counts;
 }
 
 std::vector<std::string> negation_cues(const std::vector<rule_pack>& packs) {
@@ -554,7 +556,8 @@ struct engine::impl {
         // A part that carries its own negation ("no he sentido + que se mueva") is where the
         // other parts' "negation" comes from: the pattern means it, so it does not cancel.
         if (self_negative) negated = false;
-        const std::uint8_t cancelling = any_time ? (detail::ctx_cancelling & ~detail::ctx_historical) : detail::ctx_cancelling;
+        std::uint8_t cancelling = any_time ? (detail::ctx_cancelling & ~detail::ctx_historical) : detail::ctx_cancelling;
+        if (rules[rule].asked_counts) cancelling &= static_cast<std::uint8_t>(~detail::ctx_hypothetical);
         const bool cancelled = negated || (flags & cancelling) != 0;
         if (group != main_pattern) {
             if (!cancelled) groups_met[rule] |= std::uint64_t{1} << group;

@@ -156,7 +156,7 @@ struct rule_reader {
         const std::size_t errors_before = reported.size();
         red_flag_rule rule;
         r.require(node, {"id", "category", "urgency", "rationale", "patterns"}, ctx);
-        r.each(node, {"id", "category", "urgency", "escalate", "rationale", "guideline", "patterns", "requires", "advice"},
+        r.each(node, {"id", "category", "urgency", "escalate", "asked_counts", "rationale", "guideline", "patterns", "requires", "advice"},
                ctx,
                [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                    if (key == "id") return read_id(rule, k, v);
@@ -164,7 +164,8 @@ struct rule_reader {
                    if (key == "rationale") return assign(rule.rationale, r.text(k, v, ctx + ": rationale"));
                    if (key == "guideline") return assign(rule.guideline, r.text(k, v, ctx + ": guideline"));
                    if (key == "urgency") return read_urgency(rule, k, v, ctx);
-                   if (key == "escalate") return read_escalate(rule, k, v, ctx);
+                   if (key == "escalate") return read_flag(rule.escalate, k, v, ctx + ": escalate");
+                   if (key == "asked_counts") return read_flag(rule.asked_counts, k, v, ctx + ": asked_counts");
                    if (key == "patterns") return read_patterns(rule, k, v, ctx);
                    if (key == "requires") return read_requires(rule, k, v, ctx);
                    read_advice(rule, k, v, ctx);
@@ -205,13 +206,13 @@ struct rule_reader {
         rule.level = *u;
     }
 
-    void read_escalate(red_flag_rule& rule, const YAML::Node& k, const YAML::Node& v, const std::string& ctx) {
+    void read_flag(bool& to, const YAML::Node& k, const YAML::Node& v, const std::string& what) {
         bool b = false;
         if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) {
-            r.error(pack_reader::at(k, v), ctx + ": escalate must be true or false");
+            r.error(pack_reader::at(k, v), what + " must be true or false");
             return;
         }
-        rule.escalate = b;
+        to = b;
     }
 
     // Patients write "cannot" and "will not" as often as "cant" and "wont". Pack authors write the

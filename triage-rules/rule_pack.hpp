@@ -32,6 +32,9 @@ struct red_flag_rule {
     // Co-occurrence: each group is a concept (language -> phrases) that must also be found in the
     // message, current and not negated, for the rule to fire ("fever" for a stiff-neck rule).
     std::vector<std::map<std::string, std::vector<std::string>>> requires_all;
+    // A question about it is itself the warning sign ("how many pills would it take to not wake
+    // up"): hypothetical context does not cancel the rule (history, family and negation still do).
+    bool asked_counts = false;
 };
 
 // The findings layer: a clinical finding (pallor, cyanosis, an ingestion, an infant, sudden onset)

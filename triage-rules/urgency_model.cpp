@@ -112,6 +112,7 @@ model_opinion urgency_model::estimate(std::string_view text) const noexcept {
         o.version = version_;
         const std::string prepared = urgency_model_input(text);
         if (prepared.empty()) return o;  // nothing to read: the rules decide alone
+        o.words = static_cast<std::size_t>(std::count(prepared.begin(), prepared.end(), ' ')) + 1;
         o.probability = probabilities(prepared);
         o.level = level_for(o.probability, thresholds_);
     } catch (...) {
@@ -122,7 +123,12 @@ model_opinion urgency_model::estimate(std::string_view text) const noexcept {
 }
 
 void apply_model(assessment& a, model_opinion opinion) {
-    if (!opinion.failed) {
+    // One or two words with nothing clinical in them ("cualquier hora", a tapped reply) give a bag
+    // of n-grams too little to read: the model once called "Cualquier hora" an emergency with
+    // p=0.95. There the rules decide alone; every short red flag ("cant breathe") is a rule.
+    constexpr std::size_t min_words_alone = 3;
+    const bool clinical = !a.findings.empty() || !a.suppressed.empty() || !a.clinical_findings.empty();
+    if (!opinion.failed && (clinical || opinion.words >= min_words_alone)) {
         if (opinion.level > a.level) {
             a.level = opinion.level;
             opinion.raised = true;

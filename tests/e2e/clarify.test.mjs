@@ -18,7 +18,8 @@ const vague = ['the thing on thursday', 'the usual', 'quick question about last 
 function unsure() {
   const input = vague.map((text, i) => JSON.stringify({ id: String(i), text, lang: 'en' })).join('\n') + '\n';
   const r = spawnSync(process.env.TRIAGE_TEST_TRIAGECTL, ['classify', '--model', `${process.env.TRIAGE_TEST_SOURCE_DIR}/dialog/intents/model.bin`,
-    '--rules', `${process.env.TRIAGE_TEST_SOURCE_DIR}/triage-rules/packs/core.yaml`, '--rules-only'], { input, encoding: 'utf8' });
+    '--rules', `${process.env.TRIAGE_TEST_SOURCE_DIR}/triage-rules/packs/core.yaml`,
+    '--urgency-model', `${process.env.TRIAGE_TEST_SOURCE_DIR}/triage-rules/model/urgency.bin`], { input, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const picked = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l))
     .filter((x) => x.intent_confidence < 0.8 && x.urgency === 'none').map((x) => vague[Number(x.id)]);

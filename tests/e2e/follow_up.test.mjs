@@ -21,7 +21,7 @@ const LANG = {
     intro: /A few quick questions/,
     replies: ['Yes', 'No', 'Not sure'],
     urgent: /A nurse should check your symptoms today/,
-    calm: /care for at home/,
+    calm: /care for at home|Would you like to book one\?/,
     red: 'no, but now I can\'t breathe and my lips are blue',
   },
   es: {
@@ -30,7 +30,7 @@ const LANG = {
     intro: /Unas preguntas rápidas/,
     replies: ['Sí', 'No', 'No estoy seguro'],
     urgent: /debe revisar sus síntomas hoy/,
-    calm: /cuidar en casa/,
+    calm: /cuidar en casa|¿Quiere pedir una\?/,
     red: 'no, pero ahora no puedo respirar y tengo los labios morados',
   },
 };
@@ -71,7 +71,7 @@ for (const lang of ['en', 'es']) {
     c.close();
   });
 
-  test(`${lang}: three noes keep the message's own urgency (self-care for a sore knee)`, async () => {
+  test(`${lang}: three noes keep the message's own urgency (self-care or a visit for a sore knee, never urgent)`, async () => {
     const { c, conversation } = await complain(lang);
     let turn;
     for (let i = 0; i < 3; i++) {

@@ -44,7 +44,7 @@ test('canary PHI never reaches the remote model, and its answer routes the flow'
   const canary = 'Zyxquor';
   const { c, conversation } = await consented();
   const before = requests().length;
-  const turn = await c.say('p1', `Hi my name is ${canary} Smith, call me on 555-0142-77 or ${canary.toLowerCase()}@example.com, born 02/03/1961. SCRIPT_BILLING question about something`);
+  const turn = await c.say('p1', `Hi my name is ${canary} Smith, call me on 555-0142-77 or ${canary.toLowerCase()}@example.com, born 02/03/1961. SCRIPT_BILLING question about my bill`);
   assert.ok(turn.ack, JSON.stringify(turn.frames));
   const sent = requests().slice(before);
   assert.equal(sent.length, 1, 'one request for one message');

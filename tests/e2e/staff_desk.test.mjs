@@ -26,7 +26,8 @@ const EMERGENCY = 'I have crushing chest pain spreading to my left arm';
 // escalate false). Sent as the conversation's FIRST message, i.e. as an (unreadable) answer to the
 // welcome question: after "yes", the default flow would route an urgent symptom to urgent_phone,
 // which escalates `same_day_callback` for everybody, returning contact or not.
-const URGENT = 'I have had a high fever for three days';
+// Urgent but not an emergency, for the rules and the urgency model alike.
+const URGENT = 'it burns when I pee and I have a fever';
 const PATIENT_REPLY = 'The pain is still there, it is getting worse';
 const WAIT = 10000;
 

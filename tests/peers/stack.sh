@@ -107,6 +107,7 @@ flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
 ${model_line:-intent_model: $here/dialog/intents/model.bin}
 rule_packs: [$packs]
+urgency_model: $here/triage-rules/model/urgency.bin
 io_threads: $threads
 $extra
 $fhir

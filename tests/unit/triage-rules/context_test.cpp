@@ -48,6 +48,13 @@ rules:
     escalate: true
     rationale: "Heart."
     patterns: { en: ["heart attack", "chest pain"], es: [infarto] }
+  - id: method_question
+    category: mental_health
+    urgency: emergency
+    escalate: true
+    asked_counts: true
+    rationale: "Asking how to die."
+    patterns: { en: ["how many + would it take to die"] }
 )";
 
 engine context_engine() {
@@ -115,6 +122,14 @@ TEST(context_hypothetical, questions_do_not_fire) {
     EXPECT_EQ(level("que hago si me da un infarto"), urgency::none);
     EXPECT_EQ(level("que es un infarto"), urgency::none);
     EXPECT_TRUE(has(suppressed_modifiers("signs of a stroke"), "hypothetical"));
+}
+
+TEST(context_hypothetical, a_rule_where_asking_is_the_warning_sign_still_fires) {
+    EXPECT_EQ(level("how many of my pills would it take to die"), urgency::emergency);
+    // Only that rule: the same question frame still cancels the others.
+    EXPECT_EQ(level("what should i do if i get chest pain?"), urgency::none);
+    // Negation and history still cancel it.
+    EXPECT_EQ(level("5 years ago I asked how many pills would it take to die"), urgency::none);
 }
 
 TEST(context_hypothetical, reports_are_not_questions) {

@@ -46,6 +46,13 @@ TEST(deobfuscate, dotted_and_spaced_letters_are_read) {
     EXPECT_FALSE(deobfuscate(plain, normalize(plain)).changed);
 }
 
+TEST(deobfuscate, a_wider_gap_between_spelled_letters_ends_a_word) {
+    const std::string message = "m y  l e g  w e n t  c o l d";
+    EXPECT_EQ(deobfuscate(message, normalize(message)).text.text, "my leg went cold");
+    const std::string even = "c o l d";
+    EXPECT_EQ(deobfuscate(even, normalize(even)).text.text, "cold");
+}
+
 TEST(deobfuscate, the_core_pack_reads_obfuscated_red_flags) {
     const auto& e = testing::core_engine();
     for (const char* message : {"c h e s t  p a i n", "i w4nt t0 k!ll mys3lf", "cant br3athe", "s u i c i d a l"}) {

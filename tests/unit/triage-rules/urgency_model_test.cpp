@@ -32,6 +32,7 @@ TEST(urgency_model, apply_model_raises_and_escalates_but_never_lowers) {
     higher.version = "m1";
     higher.level = urgency::emergency;
     higher.probability = {0.1, 0.1, 0.1, 0.1, 0.6};
+    higher.words = 8;
     apply_model(a, higher);
     EXPECT_EQ(a.level, urgency::emergency);
     EXPECT_TRUE(a.escalate);
@@ -53,6 +54,33 @@ TEST(urgency_model, apply_model_raises_and_escalates_but_never_lowers) {
     apply_model(quiet, failed);
     EXPECT_EQ(quiet.level, urgency::none);
     EXPECT_FALSE(quiet.escalate);
+}
+
+TEST(urgency_model, two_words_with_nothing_clinical_are_left_to_the_rules) {
+    model_opinion says_emergency;
+    says_emergency.version = "m1";
+    says_emergency.level = urgency::emergency;
+    says_emergency.probability = {0.05, 0, 0, 0, 0.95};
+    says_emergency.words = 2;  // "cualquier hora"
+    assessment tapped;
+    apply_model(tapped, says_emergency);
+    EXPECT_EQ(tapped.level, urgency::none);
+    EXPECT_FALSE(tapped.escalate);
+    ASSERT_TRUE(tapped.model);
+    EXPECT_FALSE(tapped.model->raised);
+
+    // The same two words beside a clinical finding are read.
+    assessment clinical;
+    clinical.clinical_findings.push_back({});
+    apply_model(clinical, says_emergency);
+    EXPECT_EQ(clinical.level, urgency::emergency);
+    EXPECT_TRUE(clinical.escalate);
+
+    // Three words are enough on their own.
+    says_emergency.words = 3;
+    assessment longer;
+    apply_model(longer, says_emergency);
+    EXPECT_TRUE(longer.escalate);
 }
 
 TEST(urgency_model, load_refuses_what_is_not_a_model_or_bad_thresholds) {
