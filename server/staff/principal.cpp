@@ -75,7 +75,10 @@ asio::awaitable<auth_result> authenticate(const api_request& r, shared_services&
                                           bool state_changing) {
     auth_result out;
     auto token = session_token(r);
-    if (!token) co_return out;
+    if (!token) {
+        out.reason = "unauthenticated";  // nothing was revoked: no session was presented
+        co_return out;
+    }
     auto digest = token_hash(*token);
     std::string hash(reinterpret_cast<const char*>(digest.data()), digest.size());
     if (state_changing) {

@@ -470,6 +470,9 @@ test('no session, a garbage cookie or a signed-out session: 401 signed_out on ev
         continue;
       }
       assertError(r, 401, 'signed_out', `${what}: ${ep.method} ${ep.p}`);
+      // Without a session token there is nothing to have been revoked.
+      const reason = what === 'no cookie' || what === 'a garbage cookie' ? 'unauthenticated' : 'revoked';
+      assert.equal(r.body.reason, reason, `${what}: ${ep.method} ${ep.p}: ${r.text}`);
     }
     // Logging out without a session is harmless (either answer), never an error.
     // (With a well-formed unknown token it may also be the CSRF refusal, as above.)

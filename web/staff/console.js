@@ -25,7 +25,7 @@
  *     countdowns). Stale updates are dropped by updated_at. Reconnects with exponential backoff and
  *     jitter (0.5 s doubling to 10 s); a connection that never said hello checks /api/staff/me
  *     before the next try (a refused upgrade looks like a plain network error to a browser).
- *     signed_out (idle | expired | revoked) shows the sign-in screen with the reason.
+ *     signed_out (idle | expired | revoked | unauthenticated) shows the sign-in screen with the reason.
  *   - Order: priority desc, then raised_at asc. Rows are built once per id and updated in place; ONE
  *     timer (each second) rewrites only the age / countdown texts that changed.
  *   - Countdown of an unclaimed escalation: to sla.renotify_at ("Re-alert in m:ss"), then to
@@ -134,6 +134,7 @@ const SIGNED_OUT_REASONS = {
   idle: 'Your session ended (idle).',
   expired: 'Your session ended (time limit reached). Sign in again to continue.',
   revoked: 'Your session ended (signed out on every device, or by an administrator).',
+  unauthenticated: 'Please sign in to continue.',
 };
 const CLOSED = new Set(['resolved', 'handed_back']);
 const WAITING = new Set(['raised', 'notified']);     // unclaimed: the SLA countdown runs
