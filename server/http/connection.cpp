@@ -73,6 +73,13 @@ std::string_view path_of(std::string_view target) {
     return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+// How often a query parameter appears: a patient socket names exactly one clinic.
+std::size_t query_param_count(std::string_view target, std::string_view name) {
+    auto u = boost::urls::parse_origin_form(target);
+    if (!u) return 0;
+    return u->params().count(name);
+}
+
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
     auto u = boost::urls::parse_origin_form(target);
     if (!u) return std::nullopt;
@@ -389,10 +396,18 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
                 co_await bhttp::async_write(stream, res, use_nothrow);
                 co_return;
             }
-            auto slug = query_param(req.target(), "clinic").value_or("demo");
-            auto it = shared.clinics.find(slug);
+            // No default clinic: a socket without one would silently open a conversation at a
+            // clinic the patient never chose.
+            const std::size_t named = query_param_count(req.target(), "clinic");
+            auto slug = named == 1 ? query_param(req.target(), "clinic") : std::nullopt;
+            if (slug && slug->empty()) slug.reset();
+            auto it = slug ? shared.clinics.find(*slug) : shared.clinics.end();
             response res;
-            if (it == shared.clinics.end()) {
+            if (named == 0 || (named == 1 && !slug)) {
+                res = error_response(req, bhttp::status::bad_request, "clinic_required", tls);
+            } else if (named > 1) {
+                res = error_response(req, bhttp::status::bad_request, "clinic_repeated", tls);
+            } else if (it == shared.clinics.end()) {
                 res = error_response(req, bhttp::status::not_found, "unknown_clinic", tls);
             } else if (!origin_allowed(req, it->second, tls)) {
                 log::warn("patient.origin_refused", {{"conn", connection_id}});

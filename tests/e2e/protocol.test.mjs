@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { loadStack } from '../lib/stack.mjs';
+import WebSocket from 'ws';
 import { PatientClient } from '../lib/patient_client.mjs';
 
 let stack;
@@ -64,6 +65,29 @@ test('upgrade from a foreign origin is refused (cross-site WebSocket hijacking)'
   const ok = await PatientClient.connect(stack.base, { origin: 'http://portal.example.test' });
   ok.close();
   await assert.rejects(PatientClient.connect(stack.base, { clinic: 'no-such-clinic' }), /HTTP 404/);
+});
+
+// The upgrade's answer (status and JSON error code) for a patient socket URL query.
+function refusal(query) {
+  const url = stack.base.replace(/^http/, 'ws') + `/ws/patient${query}`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { Origin: stack.base } });
+    ws.once('open', () => { ws.close(); reject(new Error(`${query} opened a conversation`)); });
+    ws.once('error', () => {});
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, error: JSON.parse(body).error }));
+    });
+  });
+}
+
+test('a patient socket names exactly one clinic: none or two are refused with a reason', async () => {
+  assert.deepEqual(await refusal(''), { status: 400, error: 'clinic_required' });
+  assert.deepEqual(await refusal('?clinic='), { status: 400, error: 'clinic_required' });
+  assert.deepEqual(await refusal('?clinic=demo&clinic=demo'), { status: 400, error: 'clinic_repeated' });
+  assert.deepEqual(await refusal('?clinic=demo&clinic=other'), { status: 400, error: 'clinic_repeated' });
+  assert.deepEqual(await refusal('?clinic=no-such-clinic'), { status: 404, error: 'unknown_clinic' });
 });
 
 test('hostile frames get typed errors and the connection stays usable', async () => {
