@@ -90,15 +90,11 @@ normalized_text join_spelled_letters(const normalized_text& n) {
         if (r - k >= min_run) {
             // A wider gap in the patient's text than between the letters ("m y  l e g") is where
             // one spelled word ends and the next begins.
-            std::size_t gap = 0;
-            for (std::size_t x = k + 1; x < r; ++x) {
-                gap = std::min<std::size_t>(gap == 0 ? SIZE_MAX : gap,
-                                            n.origin[words[x].begin] - n.origin_end[words[x - 1].begin]);
-            }
+            auto gap_before = [&](std::size_t x) { return n.origin[words[x].begin] - n.origin_end[words[x - 1].begin]; };
+            std::size_t narrowest = SIZE_MAX;
+            for (std::size_t x = k + 1; x < r; ++x) narrowest = std::min(narrowest, gap_before(x));
             for (std::size_t x = k; x < r; ++x) {
-                if (x > k && n.origin[words[x].begin] - n.origin_end[words[x - 1].begin] > gap) {
-                    push(words[x].begin - 1);
-                }
+                if (x > k && gap_before(x) > narrowest) push(words[x].begin - 1);
                 push(words[x].begin);
             }
             k = r;

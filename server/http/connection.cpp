@@ -73,20 +73,16 @@ std::string_view path_of(std::string_view target) {
     return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
-// How often a query parameter appears: a patient socket names exactly one clinic.
-std::size_t query_param_count(std::string_view target, std::string_view name) {
+// Every value a query parameter is given, in order ("" for a bare "?name"): a patient socket
+// names exactly one clinic.
+std::vector<std::string> query_values(std::string_view target, std::string_view name) {
+    std::vector<std::string> out;
     auto u = boost::urls::parse_origin_form(target);
-    if (!u) return 0;
-    return u->params().count(name);
-}
-
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
-    auto u = boost::urls::parse_origin_form(target);
-    if (!u) return std::nullopt;
-    auto params = u->params();
-    auto it = params.find(name);
-    if (it == params.end() || !(*it).has_value) return std::nullopt;
-    return std::string((*it).value);
+    if (!u) return out;
+    for (const auto& p : u->params()) {
+        if (p.key == name) out.emplace_back(p.has_value ? std::string(p.value) : std::string());
+    }
+    return out;
 }
 
 bool read_file(const std::string& path, std::string& out) {
@@ -398,15 +394,13 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
             }
             // No default clinic: a socket without one would silently open a conversation at a
             // clinic the patient never chose.
-            const std::size_t named = query_param_count(req.target(), "clinic");
-            auto slug = named == 1 ? query_param(req.target(), "clinic") : std::nullopt;
-            if (slug && slug->empty()) slug.reset();
-            auto it = slug ? shared.clinics.find(*slug) : shared.clinics.end();
+            const auto slugs = query_values(req.target(), "clinic");
+            auto it = slugs.size() == 1 ? shared.clinics.find(slugs.front()) : shared.clinics.end();
             response res;
-            if (named == 0 || (named == 1 && !slug)) {
-                res = error_response(req, bhttp::status::bad_request, "clinic_required", tls);
-            } else if (named > 1) {
+            if (slugs.size() > 1) {
                 res = error_response(req, bhttp::status::bad_request, "clinic_repeated", tls);
+            } else if (slugs.empty() || slugs.front().empty()) {
+                res = error_response(req, bhttp::status::bad_request, "clinic_required", tls);
             } else if (it == shared.clinics.end()) {
                 res = error_response(req, bhttp::status::not_found, "unknown_clinic", tls);
             } else if (!origin_allowed(req, it->second, tls)) {

@@ -77,7 +77,9 @@ function refusal(query) {
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, error: JSON.parse(body).error }));
+      res.on('end', () => {
+        try { resolve({ status: res.statusCode, error: JSON.parse(body).error }); } catch (e) { reject(new Error(`${query}: ${res.statusCode} ${body}`)); }
+      });
     });
   });
 }
