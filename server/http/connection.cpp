@@ -22,6 +22,8 @@
 #include <boost/json.hpp>
 
 #include <deque>
+#include <optional>
+#include <utility>
 #include <boost/url/parse.hpp>
 
 namespace asio = boost::asio;
@@ -151,19 +153,42 @@ bool origin_allowed(const request& req, const clinic& c, bool tls) {
     return !host.empty() && origin == std::string(tls ? "https://" : "http://") + std::string(host);
 }
 
+// Reads one whole message of at most `max` bytes into `buffer`. Beast's own limit
+// (read_message_max) sends the 1009 close frame and then tears the socket down after a single
+// read (Beast 1.81's teardown ignores how much it read): whatever the client is still sending
+// stays unread, the kernel answers it with a reset, and the reset destroys the close frame
+// before the client reads it. So we count ourselves and close politely: async_close drains the
+// rest of the frame and waits for the client's close (bounded by the handshake timeout).
+template <class Stream>
+asio::awaitable<error_code> read_message(websocket::stream<Stream>& ws, beast::flat_buffer& buffer, std::size_t max) {
+    for (;;) {
+        // One byte more than allowed is enough to know the message is too big.
+        const std::size_t room = max + 1 - buffer.size();
+        auto [ec, n] = co_await ws.async_read_some(buffer, std::min<std::size_t>(room, 64 * 1024), use_nothrow);
+        if (ec) co_return ec;
+        if (buffer.size() > max) {
+            buffer.consume(buffer.size());
+            co_await ws.async_close(websocket::close_code::too_big, use_nothrow);
+            co_return websocket::error::message_too_big;
+        }
+        if (ws.is_message_done()) co_return error_code{};
+    }
+}
+
 struct connection_count {
     std::atomic<std::size_t>& n;
     ~connection_count() { --n; }
 };
 
 template <class Stream>
-void configure_websocket(websocket::stream<Stream>& ws, const shared_services& shared, std::size_t max_message) {
+void configure_websocket(websocket::stream<Stream>& ws, const shared_services& shared) {
     websocket::stream_base::timeout t;
     t.handshake_timeout = std::chrono::seconds(shared.cfg.limits.handshake_timeout_s);
     t.idle_timeout = std::chrono::seconds(shared.cfg.limits.idle_timeout_s);
     t.keep_alive_pings = true;
     ws.set_option(t);
-    ws.read_message_max(max_message);
+    // read_message enforces the size limit; Beast's own would lose the 1009 close frame.
+    ws.read_message_max(0);
     ws.auto_fragment(false);
     ws.text(true);
     ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
@@ -205,7 +230,7 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
                                             thread_services& local, const clinic& c, std::uint64_t connection_id) {
     // Counted by the caller before the upgrade; given back however this ends.
     connection_count counted{shared.connections};
-    configure_websocket(ws, shared, shared.cfg.limits.max_message_bytes);
+    configure_websocket(ws, shared);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
 
@@ -219,11 +244,11 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
         beast::flat_buffer buffer;
         for (;;) {
             co_await inbox.wait_for_space();
-            auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
+            auto ec = co_await read_message(ws, buffer, shared.cfg.limits.max_message_bytes);
             if (ec) {
-                // Beast has already failed the connection with the right close code (1009 for
-                // message_too_big, 1007 for invalid UTF-8); we only record why.
-                if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow)
+                // The connection is already closed with the right code (1009 for a message too
+                // big, 1007 for invalid UTF-8); we only record why.
+                if (ec == websocket::error::message_too_big)
                     log::info("patient.closed_too_large", {{"conn", connection_id}});
                 else if (ec == websocket::error::bad_frame_payload)
                     log::info("patient.closed_invalid_utf8", {{"conn", connection_id}});
@@ -267,8 +292,7 @@ template <class Stream>
 asio::awaitable<void> run_staff_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
                                           thread_services& local, staff::principal who, std::uint64_t connection_id) {
     connection_count counted{shared.connections};
-    // Console frames are small (watch, typing, ping).
-    configure_websocket(ws, shared, 16 * 1024);
+    configure_websocket(ws, shared);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
     log::info("staff.console_connected", {{"conn", connection_id}, {"user", log::safe_id(who.user_id)}});
@@ -280,7 +304,8 @@ asio::awaitable<void> run_staff_websocket(websocket::stream<Stream> ws, request 
         beast::flat_buffer buffer;
         while (open) {
             co_await inbox.wait_for_space();
-            auto [ec, n] = co_await ws.async_read(buffer, use_nothrow);
+            // Console frames are small (watch, typing, ping).
+            auto ec = co_await read_message(ws, buffer, 16 * 1024);
             if (ec) break;
             if (ws.got_text()) inbox.push(live::inbox_item::kind::frame, beast::buffers_to_string(buffer.data()));
             buffer.consume(buffer.size());
@@ -337,6 +362,34 @@ response from_api(const request& req, staff::api_response a, bool tls) {
     return res;
 }
 
+// The answer to a request the parser refused, if one is owed: none when the client simply went
+// away (end of stream, a timeout, a reset).
+std::optional<std::pair<bhttp::status, std::string_view>> refusal_for(const error_code& ec) {
+    if (ec == bhttp::error::header_limit)
+        return std::pair{bhttp::status::request_header_fields_too_large, std::string_view("headers_too_large")};
+    if (ec == bhttp::error::body_limit)
+        return std::pair{bhttp::status::payload_too_large, std::string_view("body_too_large")};
+    if (ec.category() == make_error_code(bhttp::error::header_limit).category() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message)
+        return std::pair{bhttp::status::bad_request, std::string_view("bad_request")};
+    return std::nullopt;
+}
+
+// Closing a socket that still holds unread bytes makes the kernel send a reset, which can destroy
+// the answer we just wrote before the client reads it (a refused oversized body is exactly that
+// case). So: stop sending, then read and discard until the client closes, for a bounded time.
+asio::awaitable<void> linger_close(beast::tcp_stream& tcp) {
+    error_code ignored;
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    tcp.expires_after(std::chrono::seconds(2));
+    char sink[16 * 1024];
+    for (std::size_t total = 0; total < (16u << 20);) {
+        auto [ec, n] = co_await tcp.async_read_some(asio::buffer(sink), use_nothrow);
+        if (ec) break;
+        total += n;
+    }
+}
+
 template <class Stream>
 asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread_services& local, bool tls,
                                  std::uint64_t connection_id, beast::flat_buffer& buffer, bool& upgraded,
@@ -354,7 +407,17 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
         parser.body_limit(limits::max_http_body_bytes);
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(shared.cfg.limits.handshake_timeout_s));
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
-        if (ec) co_return;
+        if (ec) {
+            // A request we will not read gets a status saying why, not a bare close; the caller
+            // drains what the client is still sending so the answer is not lost to a reset.
+            if (auto refusal = refusal_for(ec)) {
+                request nothing{bhttp::verb::get, "/", 11};
+                nothing.keep_alive(false);
+                auto res = error_response(nothing, refusal->first, refusal->second, tls);
+                co_await bhttp::async_write(stream, res, use_nothrow);
+            }
+            co_return;
+        }
         request req = parser.release();
         std::string_view path = path_of(req.target());
 
@@ -450,10 +513,8 @@ asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, threa
         if constexpr (requires { stream.async_shutdown(use_nothrow); }) {
             beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
             co_await stream.async_shutdown(use_nothrow);
-        } else {
-            error_code ignored;
-            stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         }
+        co_await linger_close(beast::get_lowest_layer(stream));
         co_return;
     }
     // The WebSocket has its own timeouts.

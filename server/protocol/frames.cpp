@@ -1,6 +1,7 @@
 #include "server/protocol/frames.hpp"
 
 #include "server/protocol/limits.hpp"
+#include "server/protocol/strict_json.hpp"
 
 #include "dialog/slot_time.hpp"
 
@@ -43,13 +44,10 @@ std::optional<frame_error> check_version(const json::object& o) {
 }  // namespace
 
 parse_result parse_client_frame(std::string_view text) {
-    json::parse_options opts;
-    opts.max_depth = limits::max_json_depth;
-    boost::system::error_code ec;
-    json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>();
-    json::value v = json::parse(text, ec, sp, opts);
-    if (ec) return err("invalid_json");
-    auto* o = v.if_object();
+    auto parsed = parse_client_json(text, limits::max_json_depth,
+                                    json::make_shared_resource<json::monotonic_resource>());
+    if (parsed.fault == json_fault::malformed) return err("invalid_json");
+    auto* o = parsed.value.if_object();
     if (!o) return err("invalid_message", "type");
     auto* type = o->if_contains("type");
     if (!type || !type->is_string()) return err("invalid_message", "type");
@@ -59,6 +57,8 @@ parse_result parse_client_frame(std::string_view text) {
         for (const auto& kv : *o)
             if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end())
                 return err("unknown_field", std::string(kv.key().substr(0, 64)));
+        // A NUL is refused, never stripped: what the patient saw sent is what we store.
+        if (parsed.fault == json_fault::nul_character) return err("invalid_message", parsed.field);
         return std::nullopt;
     };
 

@@ -6,6 +6,8 @@
 #include "server/live/hub.hpp"
 #include "server/log.hpp"
 #include "server/protocol/frames.hpp"
+#include "server/protocol/limits.hpp"
+#include "server/protocol/strict_json.hpp"
 #include "server/staff/credentials.hpp"
 #include "server/staff/sso.hpp"
 #include "server/staff/throttle.hpp"
@@ -52,9 +54,9 @@ std::string query_param(std::string_view target, std::string_view name) {
 // A JSON object body with only the listed keys; nullopt (and `bad`) otherwise.
 std::optional<json::object> body_object(const std::string& body, std::initializer_list<std::string_view> allowed,
                                         std::string& bad) {
-    error_code ec;
-    json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    auto parsed = protocol::parse_client_json(body, limits::max_json_depth);
+    json::value& v = parsed.value;
+    if (parsed.fault == protocol::json_fault::malformed || !v.is_object()) {
         bad = "body";
         return std::nullopt;
     }
@@ -66,7 +68,12 @@ std::optional<json::object> body_object(const std::string& body, std::initialize
             return std::nullopt;
         }
     }
-    return v.as_object();
+    // A NUL is refused, never stripped (as on the patient socket).
+    if (parsed.fault == protocol::json_fault::nul_character) {
+        bad = parsed.field;
+        return std::nullopt;
+    }
+    return std::move(v.as_object());
 }
 
 std::optional<std::string> string_field(const json::object& o, std::string_view k) {

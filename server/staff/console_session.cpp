@@ -2,6 +2,8 @@
 
 #include "integrations/errc.hpp"
 #include "server/log.hpp"
+#include "server/protocol/limits.hpp"
+#include "server/protocol/strict_json.hpp"
 #include "server/staff/views.hpp"
 
 #include <boost/json.hpp>
@@ -136,9 +138,9 @@ asio::awaitable<bool> console_session::on_live_resync() {
 asio::awaitable<bool> console_session::on_tick() { co_return co_await still_signed_in(false); }
 
 asio::awaitable<bool> console_session::on_text(std::string text) {
-    error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) co_return co_await send_error("bad_frame");
+    auto parsed = protocol::parse_client_json(text, limits::max_json_depth);
+    const json::value& v = parsed.value;
+    if (parsed.fault != protocol::json_fault::none || !v.is_object()) co_return co_await send_error("bad_frame");
     const auto& o = v.as_object();
     auto* t = o.if_contains("type");
     if (!t || !t->is_string()) co_return co_await send_error("bad_frame");

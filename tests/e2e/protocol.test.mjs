@@ -116,11 +116,69 @@ test('hostile frames get typed errors and the connection stays usable', async ()
   c.close();
 });
 
-test('an oversize frame closes with 1009', async () => {
+test('an oversize frame closes with 1009, however big it is', async () => {
+  // A frame of several megabytes is still arriving when the server refuses it; the close frame
+  // must survive that (it did not when the socket was closed with unread bytes).
+  for (const size of [70000, 1 << 20, 8 << 20]) {
+    const c = await PatientClient.connect(stack.base);
+    c.send({ type: 'message', id: 'big', text: 'x'.repeat(size) });
+    const closed = await c.waitClose();
+    assert.equal(closed.code, 1009, `a ${size}-byte frame`);
+  }
+});
+
+test('a repeated key is invalid JSON and a NUL in a text is refused, on the same usable connection', async () => {
   const c = await PatientClient.connect(stack.base);
-  c.send({ type: 'message', id: 'big', text: 'x'.repeat(70000) });
-  const closed = await c.waitClose();
-  assert.equal(closed.code, 1009);
+  await c.start();
+  await expectError(c, '{"type":"message","id":"d1","text":"chest pain","text":"hello"}', 'invalid_json');
+  const from = c.frames.length;
+  c.send({ type: 'message', id: 'n1', text: 'my chest hurts\u0000 and my arm' });
+  const e = await c.waitFor((f) => f.type === 'error', { from });
+  assert.deepEqual([e.code, e.field, e.id], ['invalid_message', 'text', 'n1']);
+  const turn = await c.say('ok1', 'hello');
+  assert.ok(turn.ack);
+  c.close();
+});
+
+// Writes raw bytes to the HTTP port and resolves with everything the server sent back.
+function rawExchange(bytes) {
+  const { hostname, port } = new URL(stack.base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), hostname);
+    let data = '';
+    sock.on('connect', () => {
+      // Write in pieces and stop quietly if the server has already answered and closed.
+      const buf = Buffer.from(bytes);
+      let at = 0;
+      const pump = () => {
+        while (at < buf.length) {
+          const piece = buf.subarray(at, at + 65536);
+          at += piece.length;
+          if (!sock.write(piece)) { sock.once('drain', pump); return; }
+        }
+        sock.end();
+      };
+      pump();
+    });
+    sock.on('data', (d) => { data += d; });
+    sock.on('close', () => resolve(data));
+    sock.on('error', (err) => { if (err.code === 'EPIPE' || err.code === 'ECONNRESET') return; reject(err); });
+  });
+}
+
+test('oversized headers get 431, an oversized body 413, a malformed request 400', async () => {
+  const { hostname, port } = new URL(stack.base);
+  const host = `${hostname}:${port}`;
+  const bigHeader = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Filler: ${'a'.repeat(20000)}\r\n\r\n`);
+  assert.match(bigHeader, /^HTTP\/1\.1 431 /);
+  assert.match(bigHeader, /"error":"headers_too_large"/);
+  const body = 'a'.repeat(4 << 20);
+  const bigBody = await rawExchange(`POST /staff/api/login HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+                                    `Content-Length: ${body.length}\r\n\r\n${body}`);
+  assert.match(bigBody, /^HTTP\/1\.1 413 /);
+  assert.match(bigBody, /"error":"body_too_large"/);
+  const garbage = await rawExchange('NOT A REQUEST\r\n\r\n');
+  assert.match(garbage, /^HTTP\/1\.1 400 /);
 });
 
 test('invalid UTF-8 in a text frame closes with 1007', async () => {

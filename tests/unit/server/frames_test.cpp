@@ -45,6 +45,31 @@ TEST(frames, too_deep_is_invalid_json) {
     EXPECT_EQ(error_of(R"({"type":"ping","a":[[[[[[[[1]]]]]]]]})").code, "invalid_json");
 }
 
+TEST(frames, a_repeated_key_is_invalid_json) {
+    // Which of two values wins differs between parsers; we refuse rather than pick one.
+    EXPECT_EQ(error_of(R"({"type":"message","id":"a","text":"chest pain","text":"hello"})").code, "invalid_json");
+    EXPECT_EQ(error_of(R"({"type":"ping","type":"ping"})").code, "invalid_json");
+    // The same key in two different objects is not a repeat; nested objects are checked too
+    // (the nested one here is an unknown field, so it is refused as that, not as invalid JSON).
+    EXPECT_EQ(error_of(R"({"type":"ping","x":{"type":1}})").code, "unknown_field");
+    EXPECT_EQ(error_of(R"({"type":"ping","x":{"a":1,"a":2}})").code, "invalid_json");
+    // A key split by an escape is still the same key.
+    EXPECT_EQ(error_of(R"({"type":"message","id":"a","text":"x","t\u0065xt":"y"})").code, "invalid_json");
+}
+
+TEST(frames, a_nul_character_is_refused_naming_its_field) {
+    auto e = error_of(R"({"type":"message","id":"m1","text":"I have chest\u0000 pain"})");
+    EXPECT_EQ(e.code, "invalid_message");
+    EXPECT_EQ(e.field, "text");
+    EXPECT_EQ(e.id, "m1");
+    auto s = error_of(R"({"type":"start","v":1,"time_zone":"America/New_York\u0000"})");
+    EXPECT_EQ(s.code, "invalid_message");
+    EXPECT_EQ(s.field, "time_zone");
+    // Other control characters are ordinary text.
+    auto ok = parse_client_frame(R"({"type":"message","id":"m1","text":"line\u0001 two"})");
+    EXPECT_TRUE(std::holds_alternative<client_frame>(ok));
+}
+
 TEST(frames, wrong_types) {
     auto e = error_of(R"({"type":"message","id":"m1","text":42})");
     EXPECT_EQ(e.code, "invalid_message");
