@@ -169,14 +169,57 @@ private:
     std::list<std::string> lru_;  // front: touched longest ago
 };
 
+// Pairs (email, address) that signed in, each until its expiry; bounded like the tables.
+class known_addresses {
+public:
+    known_addresses(seconds keep, std::size_t max_keys) : keep_(keep), max_keys_(std::max<std::size_t>(max_keys, 1)) {}
+
+    bool contains(const std::string& key, time_point now) const {
+        auto it = until_.find(key);
+        return it != until_.end() && now < it->second.first;
+    }
+
+    void remember(const std::string& key, time_point now) {
+        auto it = until_.find(key);
+        if (it != until_.end()) {
+            lru_.splice(lru_.end(), lru_, it->second.second);
+            it->second.first = now + keep_;
+            return;
+        }
+        if (until_.size() >= max_keys_) {
+            until_.erase(lru_.front());
+            lru_.pop_front();
+        }
+        lru_.push_back(key);
+        until_.emplace(key, std::pair{now + keep_, std::prev(lru_.end())});
+    }
+
+    std::size_t size() const { return until_.size(); }
+
+private:
+    seconds keep_;
+    std::size_t max_keys_;
+    std::unordered_map<std::string, std::pair<time_point, std::list<std::string>::iterator>> until_;
+    std::list<std::string> lru_;  // front: remembered longest ago
+};
+
+// One account at one address. The separator cannot occur in an address key's text form and the
+// email part is capped, so two different pairs never share a key.
+std::string pair_key(const std::string& email, const std::string& ip) { return email + '\x1f' + ip; }
+
 }  // namespace
 
 struct login_throttle::state {
     explicit state(const throttle_settings& s)
-        : emails(s.email, s.max_keys, s.attempt_timeout), addresses(s.ip, s.max_keys, s.attempt_timeout) {}
+        : pairs(s.pair, s.max_keys, s.attempt_timeout),
+          emails(s.email, s.max_keys, s.attempt_timeout),
+          addresses(s.ip, s.max_keys, s.attempt_timeout),
+          known(s.remember_success, s.max_keys) {}
     mutable std::mutex mutex;
+    table pairs;
     table emails;
     table addresses;
+    known_addresses known;
 };
 
 login_throttle::login_throttle(throttle_settings settings) : state_(std::make_unique<state>(settings)) {}
@@ -184,41 +227,47 @@ login_throttle::~login_throttle() = default;
 
 std::optional<seconds> login_throttle::retry_after(std::string_view email, std::string_view ip,
                                                    time_point now) const {
-    std::string ek = email_key(email), ik = ip_key(ip);
+    std::string ek = email_key(email), ik = ip_key(ip), pk = pair_key(ek, ik);
     std::lock_guard lock(state_->mutex);
-    auto wait = state_->emails.locked_for(ek, now);
+    auto wait = state_->pairs.locked_for(pk, now);
+    if (!state_->known.contains(pk, now)) wait = longer(wait, state_->emails.locked_for(ek, now));
     if (!ik.empty()) wait = longer(wait, state_->addresses.locked_for(ik, now));
     return wait;
 }
 
 std::optional<seconds> login_throttle::begin(std::string_view email, std::string_view ip, time_point now) {
-    std::string ek = email_key(email), ik = ip_key(ip);
+    std::string ek = email_key(email), ik = ip_key(ip), pk = pair_key(ek, ik);
     std::lock_guard lock(state_->mutex);
-    auto wait = state_->emails.refusal(ek, now);
+    auto wait = state_->pairs.refusal(pk, now);
+    if (!state_->known.contains(pk, now)) wait = longer(wait, state_->emails.refusal(ek, now));
     if (!ik.empty()) wait = longer(wait, state_->addresses.refusal(ik, now));
     if (wait) return wait;
+    state_->pairs.begin(pk, now);
     state_->emails.begin(ek, now);
     if (!ik.empty()) state_->addresses.begin(ik, now);
     return std::nullopt;
 }
 
 void login_throttle::failed(std::string_view email, std::string_view ip, time_point now) {
-    std::string ek = email_key(email), ik = ip_key(ip);
+    std::string ek = email_key(email), ik = ip_key(ip), pk = pair_key(ek, ik);
     std::lock_guard lock(state_->mutex);
+    state_->pairs.failed(pk, now);
     state_->emails.failed(ek, now);
     if (!ik.empty()) state_->addresses.failed(ik, now);
 }
 
 void login_throttle::succeeded(std::string_view email, std::string_view ip, time_point now) {
-    std::string ek = email_key(email), ik = ip_key(ip);
+    std::string ek = email_key(email), ik = ip_key(ip), pk = pair_key(ek, ik);
     std::lock_guard lock(state_->mutex);
-    state_->emails.succeeded(ek, now, true);
+    state_->pairs.succeeded(pk, now, true);
+    state_->emails.succeeded(ek, now, false);
     if (!ik.empty()) state_->addresses.succeeded(ik, now, false);
+    state_->known.remember(pk, now);
 }
 
 std::size_t login_throttle::tracked_keys() const {
     std::lock_guard lock(state_->mutex);
-    return state_->emails.size() + state_->addresses.size();
+    return state_->pairs.size() + state_->emails.size() + state_->addresses.size() + state_->known.size();
 }
 
 }  // namespace triage::server::staff

@@ -388,44 +388,78 @@ TEST(staff_throttle, quiet_key_starts_over) {
     EXPECT_EQ(fresh.retry_after("ana@clinic.org", "", later), 60s);
 }
 
-TEST(staff_throttle, success_resets_the_email_key_only) {
+TEST(staff_throttle, success_resets_the_pair_key_only) {
     login_throttle th;
     fail_n(th, 4, "ana@clinic.org", "", t0);
     th.succeeded("ana@clinic.org", "", t0);
     fail_n(th, 4, "ana@clinic.org", "", t0);
     EXPECT_EQ(th.retry_after("ana@clinic.org", "", t0), std::nullopt);
 
-    // The address keeps counting across a success with another account.
+    // The address keeps counting across a success with another account (30 in 15 minutes).
     login_throttle by_ip;
-    for (const char* e : {"a@x.org", "b@x.org", "c@x.org", "d@x.org"}) by_ip.failed(e, "192.0.2.7", t0);
+    for (int i = 0; i < 29; ++i) {
+        std::string e = "u";
+        e.append(std::to_string(i)).append("@x.org");
+        by_ip.failed(e, "192.0.2.7", t0);
+    }
     by_ip.succeeded("mine@x.org", "192.0.2.7", t0);
-    by_ip.failed("e@x.org", "192.0.2.7", t0);
+    by_ip.failed("last@x.org", "192.0.2.7", t0);
     EXPECT_EQ(by_ip.retry_after("new@x.org", "192.0.2.7", t0), 60s);
     EXPECT_EQ(by_ip.retry_after("new@x.org", "192.0.2.8", t0), std::nullopt);
 }
 
-TEST(staff_throttle, email_and_address_keys_are_independent) {
+TEST(staff_throttle, a_guesser_at_one_address_does_not_lock_the_owner_out) {
+    // Issue 19: five wrong passwords from the attacker's address used to lock the account itself.
     login_throttle th;
-    for (const char* ip : {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"})
-        th.failed("ana@clinic.org", ip, t0);
-    EXPECT_EQ(th.retry_after("ana@clinic.org", "198.51.100.9", t0), 60s);  // from anywhere
-    EXPECT_EQ(th.retry_after("bob@clinic.org", "192.0.2.1", t0), std::nullopt);
+    fail_n(th, 5, "ana@clinic.org", "203.0.113.66", t0);
+    EXPECT_EQ(th.retry_after("ana@clinic.org", "203.0.113.66", t0), 60s);
+    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.10", t0), std::nullopt);  // the owner, elsewhere
+    th.succeeded("ana@clinic.org", "192.0.2.10", t0);
+    EXPECT_EQ(th.retry_after("bob@clinic.org", "203.0.113.66", t0), std::nullopt);
+}
 
+TEST(staff_throttle, one_account_from_many_addresses_locks_at_fifty_except_where_it_signed_in) {
+    login_throttle th;
+    th.succeeded("ana@clinic.org", "192.0.2.10", t0);  // her workstation, known from now on
+    for (int i = 0; i < 50; ++i) {
+        std::string ip = "198.51.100.";
+        ip.append(std::to_string(i));
+        th.failed("ana@clinic.org", ip, t0 + 1s);
+    }
+    EXPECT_EQ(th.retry_after("ana@clinic.org", "203.0.113.1", t0 + 1s), 300s);  // from anywhere new
+    EXPECT_EQ(th.retry_after("ana@clinic.org", "192.0.2.10", t0 + 1s), std::nullopt);
+    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.10", t0 + 1s), std::nullopt);
+    th.succeeded("ana@clinic.org", "192.0.2.10", t0 + 1s);
+    // Still locked for new addresses: her success does not reset the spray's count.
+    EXPECT_EQ(th.retry_after("ana@clinic.org", "203.0.113.1", t0 + 2s), 299s);
+    EXPECT_EQ(th.retry_after("bob@clinic.org", "198.51.100.1", t0 + 2s), std::nullopt);
+    // A known address is forgotten after 30 days.
+    auto later = t0 + std::chrono::hours(24 * 30) + 2s;
+    EXPECT_FALSE(th.retry_after("ana@clinic.org", "192.0.2.10", later).has_value());  // nothing locked by then
+}
+
+TEST(staff_throttle, a_spray_from_one_address_locks_the_address_at_thirty) {
     login_throttle spray;
-    for (const char* e : {"a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"}) spray.failed(e, "192.0.2.9", t0);
+    for (int i = 0; i < 30; ++i) {
+        std::string e = "u";
+        e.append(std::to_string(i)).append("@x.org");
+        spray.failed(e, "192.0.2.9", t0);
+    }
     EXPECT_EQ(spray.retry_after("z@x.org", "192.0.2.9", t0), 60s);
     EXPECT_EQ(spray.retry_after("z@x.org", "192.0.2.10", t0), std::nullopt);
-    EXPECT_EQ(spray.retry_after("a@x.org", "192.0.2.10", t0), std::nullopt);
+    EXPECT_EQ(spray.retry_after("u0@x.org", "192.0.2.10", t0), std::nullopt);
 }
 
 TEST(staff_throttle, ipv6_counts_per_64_and_mapped_ipv4_as_ipv4) {
-    login_throttle th;
+    throttle_settings five;
+    five.ip.max_failures = 5;
+    login_throttle th(five);
     for (const char* ip : {"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8:0:0:ffff::4", "2001:db8::5"})
         th.failed(std::string("u") + ip + "@x.org", ip, t0);
     EXPECT_EQ(th.retry_after("z@x.org", "2001:db8::ffff", t0), 60s);
     EXPECT_EQ(th.retry_after("z@x.org", "2001:db8:0:1::1", t0), std::nullopt);
 
-    login_throttle mapped;
+    login_throttle mapped(five);
     for (const char* e : {"a@x.org", "b@x.org", "c@x.org", "d@x.org"}) mapped.failed(e, "::ffff:192.0.2.1", t0);
     mapped.failed("e@x.org", "192.0.2.1", t0);
     EXPECT_EQ(mapped.retry_after("z@x.org", "192.0.2.1", t0), 60s);
@@ -435,12 +469,22 @@ TEST(staff_throttle, ipv6_counts_per_64_and_mapped_ipv4_as_ipv4) {
 TEST(staff_throttle, parallel_attempts_cannot_outrun_the_count) {
     login_throttle th;
     for (int i = 0; i < 5; ++i) EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.1", t0), std::nullopt) << i;
-    // Five in flight could already make the lock: the sixth waits.
-    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.2", t0), 1s);
-    EXPECT_EQ(th.begin("bob@clinic.org", "192.0.2.1", t0), 1s);  // the address too
-    EXPECT_EQ(th.retry_after("ana@clinic.org", "192.0.2.2", t0), std::nullopt);  // not locked, though
+    // Five in flight from one address could already lock the pair: the sixth waits.
+    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.1", t0), 1s);
+    EXPECT_EQ(th.retry_after("ana@clinic.org", "192.0.2.1", t0), std::nullopt);  // not locked, though
+    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.2", t0), std::nullopt);  // another address may
     fail_n(th, 5, "ana@clinic.org", "192.0.2.1", t0 + 1s);
-    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.2", t0 + 1s), 60s);
+    EXPECT_EQ(th.begin("ana@clinic.org", "192.0.2.1", t0 + 1s), 60s);
+
+    // The same holds for the account-wide and address-wide counts.
+    throttle_settings s;
+    s.email.max_failures = 3;
+    s.ip.max_failures = 3;
+    login_throttle small(s);
+    for (const char* ip : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) ASSERT_EQ(small.begin("ana@x.org", ip, t0), std::nullopt);
+    EXPECT_EQ(small.begin("ana@x.org", "192.0.2.4", t0), 1s);
+    for (const char* e : {"a@x.org", "b@x.org", "c@x.org"}) ASSERT_EQ(small.begin(e, "198.51.100.1", t0), std::nullopt);
+    EXPECT_EQ(small.begin("d@x.org", "198.51.100.1", t0), 1s);
 }
 
 TEST(staff_throttle, success_ends_an_attempt_without_counting_it) {
@@ -449,7 +493,7 @@ TEST(staff_throttle, success_ends_an_attempt_without_counting_it) {
         ASSERT_EQ(th.begin("ana@clinic.org", "192.0.2.1", t0), std::nullopt);
         th.succeeded("ana@clinic.org", "192.0.2.1", t0);
     }
-    EXPECT_EQ(th.tracked_keys(), 0u);
+    EXPECT_EQ(th.tracked_keys(), 1u);  // only the address, remembered as known for this account
     for (int i = 0; i < 4; ++i) {
         ASSERT_EQ(th.begin("ana@clinic.org", "192.0.2.1", t0), std::nullopt);
         th.failed("ana@clinic.org", "192.0.2.1", t0);
@@ -472,7 +516,7 @@ TEST(staff_throttle, abandoned_attempts_count_as_failures) {
 TEST(staff_throttle, memory_is_bounded_forgetting_the_least_recently_touched) {
     throttle_settings s;
     s.max_keys = 3;
-    s.email.max_failures = 2;
+    s.pair.max_failures = 2;
     login_throttle th(s);
     th.failed("a@x.org", "", t0);
     th.failed("b@x.org", "", t0);
@@ -480,7 +524,7 @@ TEST(staff_throttle, memory_is_bounded_forgetting_the_least_recently_touched) {
     th.failed("a@x.org", "", t0 + 1s);  // a: locked, and now the most recently touched
     EXPECT_EQ(th.retry_after("a@x.org", "", t0 + 1s), 60s);
     th.failed("d@x.org", "", t0 + 2s);  // pushes out b, touched longest ago
-    EXPECT_EQ(th.tracked_keys(), 3u);
+    EXPECT_EQ(th.tracked_keys(), 6u);  // 3 pairs and 3 emails
     th.failed("b@x.org", "", t0 + 3s);  // b starts from zero (and pushes out c)
     EXPECT_EQ(th.retry_after("b@x.org", "", t0 + 3s), std::nullopt);
     EXPECT_EQ(th.retry_after("a@x.org", "", t0 + 3s), 58s);
@@ -494,10 +538,10 @@ TEST(staff_throttle, memory_is_bounded_forgetting_the_least_recently_touched) {
         ip.append(std::to_string(i % 250));
         flood.failed(email, ip, t0);
     }
-    EXPECT_EQ(flood.tracked_keys(), 6u);  // 3 emails + 3 addresses
+    EXPECT_EQ(flood.tracked_keys(), 9u);  // 3 pairs + 3 emails + 3 addresses
 
     throttle_settings big;
     login_throttle huge(big);
     huge.failed(std::string(1'000'000, 'a'), std::string(1'000'000, '1'), t0);
-    EXPECT_EQ(huge.tracked_keys(), 2u);
+    EXPECT_EQ(huge.tracked_keys(), 3u);
 }
