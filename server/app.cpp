@@ -75,7 +75,7 @@ log::level parse_level(const std::string& s) {
 }
 
 struct startup_state {
-    std::map<std::string, clinic> clinics;
+    std::vector<clinic> clinics;
     std::string error;
 };
 
@@ -131,11 +131,10 @@ asio::awaitable<void> prepare(pg::pool& pool, pg::conversation_store& store, phi
     if (!keys.has_data_key()) { out.error = "could not create a PHI data key"; co_return; }
     auto clinics = co_await store.async_clinics();
     if (!clinics) { out.error = "could not load clinics"; co_return; }
-    for (auto& c : *clinics)
-        out.clinics[c.slug] = clinic{c.id, c.slug, c.name, c.allowed_origins, c.timezone};
+    for (auto& c : *clinics) out.clinics.push_back(clinic{c.id, c.slug, c.name, c.allowed_origins, c.timezone});
     if (out.clinics.empty()) out.error = "no clinic is configured: run `triagectl seed-demo` or `triagectl clinic add`";
     // A red flag switched off is a clinical decision: every start records which ones are off.
-    for (const auto& [slug, c] : out.clinics) {
+    for (const auto& c : out.clinics) {
         for (const auto& o : engine.overrides()) {
             std::string detail = json::serialize(json::object{{"packs", engine.version()},
                                                               {"by_pack", o.pack},
@@ -306,7 +305,8 @@ int run(const config& cfg) {
     // sign-ins from taking both cores from patients.
     asio::thread_pool hashing(1);
     staff::login_throttle throttle;
-    shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, std::move(st.clinics), {}, hashing, throttle};
+    shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, clinic_directory(std::move(st.clinics)),
+                           {}, hashing, throttle};
     shared.urgency = urgency.model.get();
     std::unique_ptr<staff::sign_in_provider> sso;
     if (!cfg.staff_sso.issuer.empty()) {
@@ -366,6 +366,7 @@ int run(const config& cfg) {
     for (unsigned i = 0; i < n_threads; ++i)
         asio::co_spawn(*contexts[i], services[i]->booking->prepare(), asio::detached);
     asio::co_spawn(*contexts[0], staff::watch_service_levels(shared, *services[0], &client_tls), asio::detached);
+    asio::co_spawn(*contexts[0], refresh_clinics(shared, *services[0]), asio::detached);
 
     asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {

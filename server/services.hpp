@@ -1,6 +1,6 @@
 #pragma once
-// What a patient session needs, split by sharing: `shared_services` is immutable and shared by
-// every I/O thread; `thread_services` belongs to one I/O thread (its Redis and PostgreSQL
+// What a patient session needs, split by sharing: `shared_services` is shared by every I/O
+// thread, immutable except for its internally locked parts (clinics, throttle, connections); `thread_services` belongs to one I/O thread (its Redis and PostgreSQL
 // connections), so sessions on that thread use it without locks (STYLE A1).
 
 #include "dialog/flow.hpp"
@@ -11,6 +11,7 @@
 #include "integrations/remote_intent/client.hpp"
 #include "integrations/redis/session_store.hpp"
 #include "server/booking/booking_desk.hpp"
+#include "server/clinic_directory.hpp"
 #include "server/config.hpp"
 #include "server/intent_source.hpp"
 #include "server/live/hub.hpp"
@@ -32,33 +33,19 @@ class login_throttle;
 class sign_in_provider;
 }
 
-struct clinic {
-    std::string id;
-    std::string slug;
-    std::string name;
-    std::vector<std::string> allowed_origins;
-    std::string timezone;
-};
-
 struct shared_services {
     const config& cfg;
     const rules::engine& rules;
     const dialog::flow& flow;
     intent_source& intents;
     const integrations::phi::keyring& keys;
-    std::map<std::string, clinic> clinics;  // by slug; loaded at start
+    clinic_directory clinics;  // live: read through to PostgreSQL (server/clinic_directory.hpp)
     std::atomic<std::size_t> connections{0};
     // Password hashing and verification (Argon2id): never on an I/O thread (STYLE A4).
     boost::asio::thread_pool& hashing;
     staff::login_throttle& throttle;
     staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
     const rules::urgency_model* urgency = nullptr;  // null when no urgency model is configured
-
-    const clinic* clinic_by_id(const std::string& id) const {
-        for (const auto& [slug, c] : clinics)
-            if (c.id == id) return &c;
-        return nullptr;
-    }
 };
 
 // The associated data a transcript entry is sealed with: the same for every writer (the patient's

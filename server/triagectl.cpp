@@ -8,6 +8,7 @@
 #include "dialog/slot_time.hpp"
 #include "server/app.hpp"
 #include "server/assess.hpp"
+#include "server/clinic_directory.hpp"
 #include "server/ids.hpp"
 #include "server/intent_training.hpp"
 #include "server/urgency_training.hpp"
@@ -561,6 +562,15 @@ int main(int argc, char** argv) {
             if (args[i] == "--origin" && i + 1 < args.size()) origins.push_back(args[++i]);
             else if (args[i] == "--time-zone" && i + 1 < args.size()) time_zone = args[++i];
             else return usage();
+        }
+        for (const auto& o : origins) {
+            if (!server::valid_origin(o)) {
+                std::fprintf(stderr,
+                             "triagectl: --origin: '%s' is not an origin (scheme, host and optional port, e.g. "
+                             "https://portal.example.org)\n",
+                             o.c_str());
+                return 2;
+            }
         }
         if (!dialog::valid_time_zone(time_zone)) {
             std::fprintf(stderr, "triagectl: --time-zone: '%s' is not an IANA time zone (e.g. America/Chicago)\n",

@@ -187,29 +187,47 @@ asio::awaitable<boost::system::result<std::optional<std::uint64_t>>> conversatio
     co_return std::optional<std::uint64_t>{std::stoull(*r->at(0, 0))};
 }
 
+namespace {
+
+constexpr const char* clinic_columns = "SELECT id, slug, name, array_to_json(allowed_origins)::text, flow, timezone FROM clinics";
+
+clinic_record clinic_of_row(const rows& r, std::size_t i) {
+    clinic_record c{*r.at(i, 0), *r.at(i, 1), *r.at(i, 2), {}, *r.at(i, 4), *r.at(i, 5)};
+    // array_to_json gives ["a","b"]; origins never contain quotes or commas.
+    std::string cur;
+    bool in = false;
+    for (char ch : *r.at(i, 3)) {
+        if (ch == '"') {
+            if (in) c.allowed_origins.push_back(cur);
+            cur.clear();
+            in = !in;
+        } else if (in) {
+            cur += ch;
+        }
+    }
+    return c;
+}
+
+}  // namespace
+
 asio::awaitable<boost::system::result<std::vector<clinic_record>>> conversation_store::async_clinics() {
-    statement st{"SELECT id, slug, name, array_to_json(allowed_origins)::text, flow, timezone FROM clinics", {}};
+    statement st{clinic_columns, {}};
     auto r = co_await pool_.async_query(std::move(st));
     if (!r) co_return r.error();
     std::vector<clinic_record> out;
-    for (std::size_t i = 0; i < r->size(); ++i) {
-        clinic_record c{*r->at(i, 0), *r->at(i, 1), *r->at(i, 2), {}, *r->at(i, 4), *r->at(i, 5)};
-        // array_to_json gives ["a","b"]; origins never contain quotes or commas.
-        std::string arr = *r->at(i, 3);
-        std::string cur;
-        bool in = false;
-        for (char ch : arr) {
-            if (ch == '"') {
-                if (in) c.allowed_origins.push_back(cur);
-                cur.clear();
-                in = !in;
-            } else if (in) {
-                cur += ch;
-            }
-        }
-        out.push_back(std::move(c));
-    }
+    for (std::size_t i = 0; i < r->size(); ++i) out.push_back(clinic_of_row(*r, i));
     co_return out;
+}
+
+asio::awaitable<boost::system::result<std::optional<clinic_record>>> conversation_store::async_clinic(std::string key,
+                                                                                                   clinic_key kind) {
+    // Compared as text so that a key that is not a uuid is simply not found.
+    statement st{std::string(clinic_columns) + (kind == clinic_key::slug ? " WHERE slug = $1" : " WHERE id::text = $1"),
+                 {text(std::move(key))}};
+    auto r = co_await pool_.async_query(std::move(st));
+    if (!r) co_return r.error();
+    if (r->size() == 0) co_return std::optional<clinic_record>{};
+    co_return std::optional<clinic_record>{clinic_of_row(*r, 0)};
 }
 
 asio::awaitable<boost::system::result<std::optional<std::string>>>

@@ -102,6 +102,10 @@ public:
         std::string clinic_id, std::string conversation_id, std::string client_msg_id);
 
     boost::asio::awaitable<boost::system::result<std::vector<clinic_record>>> async_clinics();
+    // One clinic by its slug or id; nullopt when there is none.
+    enum class clinic_key { slug, id };
+    boost::asio::awaitable<boost::system::result<std::optional<clinic_record>>> async_clinic(std::string key,
+                                                                                            clinic_key kind);
     boost::asio::awaitable<boost::system::result<std::vector<phi_key_record>>> async_phi_keys();
     boost::asio::awaitable<boost::system::error_code> async_store_phi_key(phi_key_record k);
 

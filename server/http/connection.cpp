@@ -40,20 +40,51 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-void security_headers(bhttp::fields& h, bool tls) {
+std::string_view path_of(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// A Host header we may echo into connect-src: a host name or address and an optional port.
+bool sane_host(std::string_view host) {
+    return !host.empty() && host.size() <= 260 &&
+           host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+               std::string_view::npos;
+}
+
+// Who may frame a page: the staff console and its API nobody ('none'), a clinic's chat page that
+// clinic's registered portal origins (set by the caller), everything else only ourselves.
+std::string default_ancestors(std::string_view path) {
+    return path.starts_with("/staff") || path.starts_with("/api/staff") ? "'none'" : "'self'";
+}
+
+// connect-src names our own origin only, so a page of ours cannot be made to open a socket to
+// another host; the ws(s) form is spelled out for browsers where 'self' does not cover it.
+void security_headers(bhttp::fields& h, bool tls, std::string_view host, std::string_view ancestors) {
     h.set(bhttp::field::server, "triaged");
     h.set("X-Content-Type-Options", "nosniff");
     h.set("Referrer-Policy", "no-referrer");
-    h.set("X-Frame-Options", "SAMEORIGIN");
-    h.set("Content-Security-Policy",
-          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; "
-          "script-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'");
+    std::string connect = "'self'";
+    if (sane_host(host)) connect += std::string(tls ? " wss://" : " ws://") + std::string(host);
+    h.set("Content-Security-Policy", "default-src 'self'; connect-src " + connect +
+                                         "; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                         "frame-ancestors " + std::string(ancestors) +
+                                         "; base-uri 'none'; form-action 'self'");
+    // For browsers without frame-ancestors; it cannot name a list, so where CSP allows other
+    // origins it is left out and CSP decides.
+    h.erase("X-Frame-Options");
+    if (ancestors == "'none'") h.set("X-Frame-Options", "DENY");
+    else if (ancestors == "'self'") h.set("X-Frame-Options", "SAMEORIGIN");
     if (tls) h.set(bhttp::field::strict_transport_security, "max-age=31536000");
+}
+
+void security_headers(bhttp::fields& h, bool tls, const request& req) {
+    security_headers(h, tls, req[bhttp::field::host], default_ancestors(path_of(req.target())));
 }
 
 response make_response(const request& req, bhttp::status st, std::string body, std::string_view type, bool tls) {
     response res{st, req.version()};
-    security_headers(res.base(), tls);
+    security_headers(res.base(), tls, req);
     res.set(bhttp::field::content_type, type);
     res.set(bhttp::field::cache_control, "no-store");
     res.keep_alive(req.keep_alive());
@@ -68,11 +99,6 @@ response json_response(const request& req, bhttp::status st, const json::object&
 
 response error_response(const request& req, bhttp::status st, std::string_view code, bool tls) {
     return json_response(req, st, json::object{{"error", code}}, tls);
-}
-
-std::string_view path_of(std::string_view target) {
-    auto q = target.find('?');
-    return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
 // Every value a query parameter is given, in order ("" for a bare "?name"): a patient socket
@@ -125,7 +151,7 @@ response static_file(const request& req, const shared_services& shared, bool tls
         std::string index;
         if (read_file(*path + "/index.html", index)) {
             response res{bhttp::status::moved_permanently, req.version()};
-            security_headers(res.base(), tls);
+            security_headers(res.base(), tls, req);
             std::string loc = std::string(path_of(req.target())) + "/";
             auto q = req.target().find('?');
             if (q != std::string_view::npos) loc += std::string(req.target().substr(q));
@@ -227,7 +253,8 @@ private:
 
 template <class Stream>
 asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, request req, shared_services& shared,
-                                            thread_services& local, const clinic& c, std::uint64_t connection_id) {
+                                            thread_services& local, std::shared_ptr<const clinic> c,
+                                            std::uint64_t connection_id) {
     // Counted by the caller before the upgrade; given back however this ends.
     connection_count counted{shared.connections};
     configure_websocket(ws, shared);
@@ -237,7 +264,8 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
     log::info("patient.connected", {{"conn", connection_id}});
     ws_sender<Stream> sender(ws);
     live::inbox inbox(co_await asio::this_coro::executor);
-    patient_session session(shared, local, c, connection_id, sender, inbox);
+    // `c` stays alive for the whole conversation, whatever a refresh of the clinics does.
+    patient_session session(shared, local, *c, connection_id, sender, inbox);
     // The reader only reads; everything that touches the conversation, and every write, happens
     // in the handler below, one item at a time (so one writer, as Beast requires).
     auto reader = [&]() -> asio::awaitable<void> {
@@ -352,7 +380,7 @@ staff::api_request api_request_of(const request& req, bool tls, const std::strin
 
 response from_api(const request& req, staff::api_response a, bool tls) {
     response res{static_cast<bhttp::status>(a.status), req.version()};
-    security_headers(res.base(), tls);
+    security_headers(res.base(), tls, req);
     res.set(bhttp::field::content_type, a.content_type);
     res.set(bhttp::field::cache_control, "no-store");
     for (auto& [k, v] : a.headers) res.insert(k, v);
@@ -360,6 +388,21 @@ response from_api(const request& req, staff::api_response a, bool tls) {
     res.body() = std::move(a.body);
     res.prepare_payload();
     return res;
+}
+
+// The chat page of `?clinic=SLUG` may be framed by that clinic's registered portal origins, so a
+// clinic can put the chat in its portal; any other page, and the chat of an unknown clinic, only
+// by ourselves.
+asio::awaitable<void> allow_clinic_framing(response& res, const request& req, shared_services& shared,
+                                           thread_services& local, bool tls) {
+    const auto slugs = query_values(req.target(), "clinic");
+    if (slugs.size() != 1 || slugs.front().empty()) co_return;
+    auto lookup = co_await find_clinic_by_slug(shared, local, slugs.front());
+    if (!lookup.found) co_return;
+    std::string ancestors = "'self'";
+    for (const auto& o : lookup.found->allowed_origins)
+        if (valid_origin(o)) ancestors += " " + o;
+    security_headers(res.base(), tls, req[bhttp::field::host], ancestors);
 }
 
 // The answer to a request the parser refused, if one is owed: none when the client simply went
@@ -393,7 +436,7 @@ asio::awaitable<void> linger_close(beast::tcp_stream& tcp) {
 template <class Stream>
 asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread_services& local, bool tls,
                                  std::uint64_t connection_id, beast::flat_buffer& buffer, bool& upgraded,
-                                 request& upgrade_request, const clinic*& upgrade_clinic,
+                                 request& upgrade_request, std::shared_ptr<const clinic>& upgrade_clinic,
                                  std::optional<staff::principal>& upgrade_staff) {
     std::string peer;
     {
@@ -458,15 +501,19 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
             // No default clinic: a socket without one would silently open a conversation at a
             // clinic the patient never chose.
             const auto slugs = query_values(req.target(), "clinic");
-            auto it = slugs.size() == 1 ? shared.clinics.find(slugs.front()) : shared.clinics.end();
             response res;
+            clinic_lookup lookup;
+            if (slugs.size() == 1 && !slugs.front().empty())
+                lookup = co_await find_clinic_by_slug(shared, local, slugs.front());
             if (slugs.size() > 1) {
                 res = error_response(req, bhttp::status::bad_request, "clinic_repeated", tls);
             } else if (slugs.empty() || slugs.front().empty()) {
                 res = error_response(req, bhttp::status::bad_request, "clinic_required", tls);
-            } else if (it == shared.clinics.end()) {
+            } else if (lookup.unavailable) {
+                res = error_response(req, bhttp::status::service_unavailable, "unavailable", tls);
+            } else if (!lookup.found) {
                 res = error_response(req, bhttp::status::not_found, "unknown_clinic", tls);
-            } else if (!origin_allowed(req, it->second, tls)) {
+            } else if (!origin_allowed(req, *lookup.found, tls)) {
                 log::warn("patient.origin_refused", {{"conn", connection_id}});
                 res = error_response(req, bhttp::status::forbidden, "origin_not_allowed", tls);
             } else if (shared.connections.load() >= shared.cfg.limits.max_connections) {
@@ -476,7 +523,7 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
                 ++shared.connections;
                 upgraded = true;
                 upgrade_request = std::move(req);
-                upgrade_clinic = &it->second;
+                upgrade_clinic = std::move(lookup.found);
                 co_return;
             }
             res.keep_alive(false);
@@ -494,6 +541,9 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
             res = from_api(req, std::move(a), tls);
         } else {
             res = static_file(req, shared, tls);
+            if (path.starts_with("/chat/") && res.result() == bhttp::status::ok &&
+                res[bhttp::field::content_type].starts_with("text/html"))
+                co_await allow_clinic_framing(res, req, shared, local, tls);
         }
         bool keep = res.keep_alive();
         auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
@@ -506,7 +556,7 @@ asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, threa
                                    std::uint64_t connection_id, beast::flat_buffer buffer) {
     bool upgraded = false;
     request upgrade_request;
-    const clinic* c = nullptr;
+    std::shared_ptr<const clinic> c;
     std::optional<staff::principal> who;
     co_await serve_http(stream, shared, local, tls, connection_id, buffer, upgraded, upgrade_request, c, who);
     if (!upgraded) {
@@ -525,7 +575,8 @@ asio::awaitable<void> serve_stream(Stream stream, shared_services& shared, threa
         co_await run_staff_websocket(std::move(ws), std::move(upgrade_request), shared, local, std::move(*who),
                                      connection_id);
     else
-        co_await run_patient_websocket(std::move(ws), std::move(upgrade_request), shared, local, *c, connection_id);
+        co_await run_patient_websocket(std::move(ws), std::move(upgrade_request), shared, local, std::move(c),
+                                       connection_id);
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ bool is_uuid(std::string_view s) {
 }
 
 json::object user_json(const principal& p, const shared_services& shared) {
-    const clinic* c = shared.clinic_by_id(p.clinic_id);
+    auto c = shared.clinics.cached_id(p.clinic_id);
     return json::object{{"id", p.user_id},       {"name", p.name},
                         {"email", p.email},      {"role", p.role},
                         {"clinic", c ? c->slug : ""}, {"clinic_name", c ? c->name : ""}};
@@ -150,7 +150,7 @@ asio::awaitable<api_response> start_session(shared_services& shared, thread_serv
         out.content_type = "text/plain";
         out.headers.push_back({"Location", "/staff/"});
     } else {
-        const clinic* c = shared.clinic_by_id(u.clinic_id);
+        auto c = shared.clinics.cached_id(u.clinic_id);
         out = reply(200, json::object{{"user", json::object{{"id", u.id},
                                                             {"name", u.display_name},
                                                             {"email", u.email},
@@ -187,10 +187,12 @@ asio::awaitable<api_response> login(const api_request& r, shared_services& share
         out.headers.push_back({"Retry-After", std::to_string(wait->count())});
         co_return out;
     }
-    auto it = shared.clinics.find(*slug);
+    // A clinic added since this instance started is looked up, so its staff can sign in at once.
+    auto clinic_found = co_await find_clinic_by_slug(shared, local, *slug);
+    if (clinic_found.unavailable) co_return error(503, "unavailable");
     std::optional<pg::staff_user> user;
-    if (it != shared.clinics.end()) {
-        auto found = co_await local.staff->async_find_user_by_email(it->second.id, lower);
+    if (clinic_found.found) {
+        auto found = co_await local.staff->async_find_user_by_email(clinic_found.found->id, lower);
         if (!found) co_return error(503, "unavailable");
         user = *found;
     }
@@ -244,7 +246,10 @@ asio::awaitable<api_response> sso_callback(const api_request& r, shared_services
     // The provider says who this is; our own records say what they may do (docs/identity.md).
     auto user = co_await local.staff->async_find_user_by_oidc(id->issuer, id->subject);
     if (!user) co_return failed("sso_failed");
-    if (!*user || !(*user)->active || !shared.clinic_by_id((*user)->clinic_id)) {
+    clinic_lookup users_clinic;
+    if (*user) users_clinic = co_await find_clinic_by_id(shared, local, (*user)->clinic_id);
+    if (users_clinic.unavailable) co_return failed("sso_failed");
+    if (!*user || !(*user)->active || !users_clinic.found) {
         // A keyed hash, so operators can match repeated attempts without the log holding the id.
         std::string tag = integrations::auth::base64url_encode(shared.keys.blind_index(id->subject, "log.subject"))
                               .substr(0, 12);

@@ -54,7 +54,7 @@ asio::awaitable<bool> console_session::start() {
     auto d = co_await desk_settings_of(local_, who_.clinic_id);
     json::array list;
     for (const auto& e : snap->escalations) list.push_back(escalation_json(e, d));
-    const clinic* c = shared_.clinic_by_id(who_.clinic_id);
+    auto c = shared_.clinics.cached_id(who_.clinic_id);
     std::string frame = json::serialize(json::object{
         {"type", "hello"},
         {"user", json::object{{"id", who_.user_id}, {"name", who_.name}, {"role", who_.role},

@@ -57,6 +57,9 @@ asio::awaitable<auth_result> recheck(std::string token_hash, shared_services& sh
         co_return out;
     }
     if (touch) co_await local.staff->async_touch_session(s.clinic_id, token_hash);
+    // A session made on another instance may belong to a clinic added since we started: read it
+    // in, so the console and the API can name it.
+    co_await find_clinic_by_id(shared, local, s.clinic_id);
     principal p;
     p.user_id = s.user_id;
     p.clinic_id = s.clinic_id;

@@ -97,9 +97,9 @@ asio::awaitable<void> watch_service_levels(shared_services& shared, thread_servi
         timer.expires_after(std::chrono::seconds(1));
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
-        for (const auto& [slug, c] : shared.clinics) {
+        for (const auto& c : shared.clinics.all()) {
             try {
-                co_await check_clinic(shared, local, client_tls, c);
+                co_await check_clinic(shared, local, client_tls, *c);
             } catch (const std::exception&) {
                 log::error("escalation.sla_check_threw", {});
             }

@@ -59,6 +59,37 @@ test('static files with content types and no traversal', async () => {
   assert.equal((await fetch(`${stack.base}/nope.html`)).status, 404);
 });
 
+test('CSP: sockets only to our own origin; the chat page framable by its clinic\'s portal, the staff console by nobody', async () => {
+  const { host } = new URL(stack.base);
+  const csp = (r) => Object.fromEntries(r.headers.get('content-security-policy').split(';').map((d) => d.trim().split(/\s+/))
+    .map(([k, ...v]) => [k, v.join(' ')]));
+  const chat = await fetch(`${stack.base}/chat/?clinic=demo`);
+  assert.equal(csp(chat)['connect-src'], `'self' ws://${host}`);
+  // The demo clinic registers http://portal.example.test (tests/peers/stack.sh).
+  assert.equal(csp(chat)['frame-ancestors'], "'self' http://portal.example.test");
+  assert.equal(chat.headers.get('x-frame-options'), null, 'CSP decides where a list of origins is allowed');
+  const unknown = await fetch(`${stack.base}/chat/?clinic=no-such-clinic`);
+  assert.equal(csp(unknown)['frame-ancestors'], "'self'");
+  const staff = await fetch(`${stack.base}/staff/`);
+  assert.equal(csp(staff)['frame-ancestors'], "'none'");
+  assert.equal(staff.headers.get('x-frame-options'), 'DENY');
+  const home = await fetch(`${stack.base}/`);
+  assert.equal(csp(home)['frame-ancestors'], "'self'");
+  assert.equal(home.headers.get('x-frame-options'), 'SAMEORIGIN');
+  // A hostile Host header cannot widen connect-src.
+  const { hostname, port } = new URL(stack.base);
+  const reply = await new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), hostname, () => {
+      sock.write('GET /chat/ HTTP/1.1\r\nHost: evil.example; connect-src *\r\nConnection: close\r\n\r\n');
+    });
+    let data = '';
+    sock.on('data', (d) => { data += d; });
+    sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+  assert.match(reply, /connect-src 'self'; /);
+});
+
 test('upgrade from a foreign origin is refused (cross-site WebSocket hijacking)', async () => {
   await assert.rejects(PatientClient.connect(stack.base, { origin: 'https://evil.example' }), /HTTP 403/);
   // The clinic's configured portal origin is accepted.
