@@ -41,6 +41,11 @@ struct conversation_state {
     std::string follow_up_topic;
     int follow_up_asked = 0;
     rules::urgency follow_up_level = rules::urgency::none;
+    // A request made where it could not be acted on yet (at the consent question): the next
+    // choice state that offers it takes it as its answer.
+    std::string carried_intent;
+    // The state whose answers were not understood, for the `back` target of `misunderstood`.
+    std::string stuck_at;
 
     friend bool operator==(const conversation_state&, const conversation_state&) = default;
 };

@@ -22,6 +22,9 @@ struct builtin_texts {
     const char* no;
     const char* not_sure;
     const char* internal_error;  // {emergency_number} is substituted when the flow defines it
+    const char* carried;         // when the flow has no clarify.carried; {request} is a choice label
+    const char* stuck;           // after two misses, when the flow has no `misunderstood` state
+    const char* person;          // the quick reply offering a person
 };
 
 constexpr builtin_texts english = {
@@ -36,6 +39,9 @@ constexpr builtin_texts english = {
     "Not sure",
     "Something went wrong on our side. We have alerted the clinic staff. If this is an emergency, call "
     "{emergency_number} now.",
+    "I can help with that ({request}). First, please answer this:",
+    "I'm sorry, I'm not understanding. You can try again in other words, or ask for a person from the clinic.",
+    "Talk to a person",
 };
 constexpr builtin_texts spanish = {
     "Perdone, no le entendí.",
@@ -49,12 +55,30 @@ constexpr builtin_texts spanish = {
     "No estoy seguro",
     "Algo salió mal de nuestro lado. Hemos avisado al personal de la clínica. Si es una emergencia, llame al "
     "{emergency_number} ahora.",
+    "Puedo ayudarle con eso ({request}). Primero, por favor responda esto:",
+    "Lo siento, no le estoy entendiendo. Puede intentarlo con otras palabras, o pedir hablar con una persona de la clínica.",
+    "Hablar con una persona",
 };
 
 const builtin_texts& builtin(const std::string& lang) { return lang == "es" ? spanish : english; }
 
-// After two answers the engine cannot read, a person takes over rather than a third "sorry".
+// After two answers the engine cannot read, the flow's `misunderstood` state offers a person and a
+// way back, rather than a third "sorry".
 constexpr int max_retries = 2;
+
+// Requests worth carrying from a yes/no question to the menu: what a patient came for.
+bool carryable(std::string_view intent) {
+    return !intent.empty() && intent != "greeting" && intent != "goodbye" && intent != "other" &&
+           intent != "speak_to_human";
+}
+
+// The choice option of `s` that `intent` selects, if any.
+const choice_option* option_for_intent(const flow_state& s, std::string_view intent) {
+    if (s.input != input_kind::choice || intent.empty()) return nullptr;
+    for (const auto& c : s.choices)
+        if (c.value == intent || std::find(c.intents.begin(), c.intents.end(), intent) != c.intents.end()) return &c;
+    return nullptr;
+}
 
 struct eval_context {
     std::string_view intent;
@@ -199,10 +223,21 @@ public:
     void run_from(std::string target, bool caused = false) {
         for (bool first = true;; first = false) {
             if (++entered_ > max_states_per_step) return fail();
+            if (target == back_target) target = out_.state.stuck_at.empty() ? f_.start : out_.state.stuck_at;
             const flow_state* s = f_.find(target);
             if (!s) return fail();
             out_.state.current_state = s->id;
             out_.state.retries = 0;
+            // A request the patient made earlier (at the consent question) answers the first
+            // choice that offers it: they are not asked again what they already said.
+            if (const choice_option* c = option_for_intent(*s, out_.state.carried_intent)) {
+                out_.state.carried_intent.clear();
+                if (!s->slot.empty()) out_.state.slots[s->slot] = c->value;
+                if (const transition* t = first_match(s->next, context(&c->value))) {
+                    target = t->target;
+                    continue;
+                }
+            }
             if (s->input == input_kind::follow_up) {
                 auto& st = out_.state;
                 st.follow_up_topic = follow_up_topic();
@@ -278,7 +313,36 @@ public:
         case input_kind::phone: hint = b.hint_phone; break;
         default: break;
         }
+        if (!s.reprompt.empty()) {
+            std::string text = std::string(b.sorry) + " " + substitute(pick(s.reprompt));
+            out_.replies.push_back({std::move(text), quick_replies(s), s.id});
+            return;
+        }
         say(s, std::string(b.sorry) + " " + hint);
+    }
+
+    // A flow without `misunderstood`: say so, offer a person, and stay at the question.
+    void offer_person(const flow_state& s) {
+        const auto& b = builtin(out_.state.lang);
+        out_.state.retries = 0;
+        auto replies = quick_replies(s);
+        replies.push_back({b.person, b.person});
+        out_.replies.push_back({b.stuck, std::move(replies), s.id});
+    }
+
+    // The question again, saying the request was heard and will be dealt with after it.
+    void reprompt_carrying(const flow_state& s, const choice_option& request) {
+        std::string intro = f_.clarify.carried.empty() ? builtin(out_.state.lang).carried : substitute(pick(f_.clarify.carried));
+        if (auto at = intro.find("{request}"); at != std::string::npos) intro.replace(at, 9, substitute(pick(request.label)));
+        const translations& question = s.reprompt.empty() ? s.say : s.reprompt;
+        out_.replies.push_back({intro + " " + substitute(pick(question)), quick_replies(s), s.id});
+    }
+
+    // The choice option somewhere in the flow that `intent` would select (for saying it back).
+    const choice_option* option_anywhere(std::string_view intent) const {
+        for (const auto& st : f_.states)
+            if (const choice_option* c = option_for_intent(st, intent)) return c;
+        return nullptr;
     }
 
 private:
@@ -456,6 +520,9 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
         const transition* n = first_match(cur->next, t.context(nullptr));
         return n ? t.run_from(n->target) : t.fail();
     }
+    // "Yes, I need to book a visit": the yes answers the question, the request is carried on.
+    if (answer && *answer == "yes" && cur->input == input_kind::yes_no && carryable(intent) && t.option_anywhere(intent))
+        st.carried_intent = std::string(intent);
     if (answer) {
         std::optional<std::string> previous;
         if (!cur->slot.empty()) {
@@ -471,11 +538,20 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     }
     const bool ask = !answer && unsure && cur->input == input_kind::choice && e.assessment.level < rules::urgency::urgent;
     const auto candidates = ask ? clarify_candidates(*cur, e.intent) : std::vector<const choice_option*>{};
+    // A request where a yes or no was asked ("I want to book a visit" at the consent question):
+    // acknowledged, asked once more, and carried to the menu (docs/flows.md, "Understanding").
+    const choice_option* request = nullptr;
+    if (cur->input == input_kind::yes_no && carryable(intent)) request = t.option_anywhere(intent);
+    if (request) st.carried_intent = std::string(intent);
     if (++st.retries >= max_retries) {
-        t.act(action_kind::handoff, candidates.empty() ? "no_understanding" : "intent_unclear");
-        return t.run_from(t.definition().fallback_state, true);
+        // Not understood twice: offer a person and a way back; the conversation stays open.
+        const auto& f = t.definition();
+        if (f.misunderstood_state.empty()) return t.offer_person(*cur);
+        st.stuck_at = cur->id;
+        return t.run_from(f.misunderstood_state);
     }
     if (!candidates.empty()) return t.ask_which(*cur, candidates);
+    if (request) return t.reprompt_carrying(*cur, *request);
     t.reprompt(*cur);
 }
 

@@ -69,6 +69,9 @@ struct flow_state {
     bool offers = false;
     int line = 0;                // of the state id, 1-based; 0 when built in code
     int column = 0;
+    // Said instead of `say` when the answer was not understood (optional): the question alone,
+    // without the introduction around it.
+    translations reprompt;
 };
 
 // A red-flag question asked before a non-urgent symptom is booked ("Is this the worst headache
@@ -88,6 +91,10 @@ struct clarify_settings {
     // Said after the safety instruction when an urgent message also asked for something else
     // ("I need a refill and my chest hurts"); {request} is that choice's label.
     translations noted;
+    // Said before the question again when a patient answers a yes/no question with a request
+    // ("I want to book a visit" to "Would you like to continue?"); {request} is the label of the
+    // choice that request will pick later. The request is carried to the next choice state.
+    translations carried;
 };
 
 struct flow {
@@ -102,6 +109,11 @@ struct flow {
     std::vector<flow_state> states;       // in file order
     // Where the engine goes when something cannot be evaluated (fail towards a human).
     std::string fallback_state;
+    // Where the engine goes after two answers it could not understand at one state (optional;
+    // `fallback` when empty). It must not end the conversation (check-flow refuses that): offer a
+    // person and a way back. A transition to the reserved target `back` returns to the state the
+    // patient was stuck at.
+    std::string misunderstood_state;
     clarify_settings clarify;
     // Red-flag questions per complaint: a rule category ("headache") or a finding ("fever") of the
     // message that brought the patient to a follow_up state; "default" when none matches.
@@ -109,6 +121,9 @@ struct flow {
 
     const flow_state* find(const std::string& state_id) const;
 };
+
+// The reserved transition target that returns to the state where answers were misunderstood.
+inline constexpr std::string_view back_target = "back";
 
 // The services a flow can call, what each can answer and which slots it fills. The server
 // implements them (docs/flows.md, "Booking"); the loader rejects any other name or outcome.

@@ -23,6 +23,7 @@ public:
     void error(const flow_state& s, std::string msg) { error(s.line, s.column, std::move(msg)); }
 
     bool exists(const std::string& id) const { return f_.find(id) != nullptr; }
+    bool is_back(const std::string& id) const { return id == back_target; }
 
     void check_targets(const flow_positions& at) {
         if (!f_.start.empty() && !exists(f_.start))
@@ -31,10 +32,38 @@ public:
             error(at.fallback.line, at.fallback.column, "`fallback` names unknown state '" + f_.fallback_state + "'");
         for (const auto& t : f_.interrupts)
             if (!exists(t.target)) error(t.line, t.column, "interrupt goes to unknown state '" + t.target + "'");
+        if (!f_.misunderstood_state.empty() && !exists(f_.misunderstood_state))
+            error(at.misunderstood.line, at.misunderstood.column,
+                  "`misunderstood` names unknown state '" + f_.misunderstood_state + "'");
         for (const auto& s : f_.states)
             for (const auto& t : s.next)
-                if (!exists(t.target))
+                if (!exists(t.target) && !is_back(t.target))
                     error(t.line, t.column, "state '" + s.id + "': `next` goes to unknown state '" + t.target + "'");
+    }
+
+    // Issue 18: no conversation ends because an answer was not understood. The engine goes to
+    // `misunderstood` after two misses; nothing it passes through on the way to the next question
+    // may close the conversation.
+    void check_misunderstanding(const flow_positions& at) {
+        // Without `misunderstood` the engine offers a person itself and stays at the question.
+        if (f_.misunderstood_state.empty()) return;
+        const std::string& target = f_.misunderstood_state;
+        const position& where = at.misunderstood;
+        std::set<std::string> seen;
+        std::vector<std::string> todo{target};
+        while (!todo.empty()) {
+            const flow_state* s = f_.find(todo.back());
+            todo.pop_back();
+            if (!s || !seen.insert(s->id).second) continue;
+            if (s->close) {
+                error(where.line, where.column,
+                      "a misunderstood answer would end the conversation (at state '" + s->id +
+                          "'): set `misunderstood` to a state that offers a person and a way back (`to: back`)");
+                return;
+            }
+            if (s->input == input_kind::none && s->call.empty())
+                for (const auto& t : s->next) todo.push_back(t.target);
+        }
     }
 
     void check_reachable() {
@@ -46,6 +75,7 @@ public:
         };
         push(f_.start);
         push(f_.fallback_state);
+        push(f_.misunderstood_state);
         for (const auto& t : f_.interrupts) push(t.target);
         while (!todo.empty()) {
             const flow_state* s = f_.find(todo.back());
@@ -54,7 +84,7 @@ public:
         }
         for (const auto& s : f_.states)
             if (!seen.count(s.id))
-                error(s, "state '" + s.id + "' cannot be reached from `start`, an interrupt or `fallback`");
+                error(s, "state '" + s.id + "' cannot be reached from `start`, an interrupt, `fallback` or `misunderstood`");
     }
 
     void check_progress() {
@@ -128,6 +158,7 @@ private:
 void check_graph(const flow& f, const flow_positions& at, std::string_view file, std::vector<rules::diagnostic>& out) {
     checker c(f, file, out);
     c.check_targets(at);
+    c.check_misunderstanding(at);
     c.check_reachable();
     c.check_progress();
     c.check_loops();

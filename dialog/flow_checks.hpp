@@ -18,6 +18,7 @@ struct position {
 struct flow_positions {
     position start;     // of the `start` value
     position fallback;  // of the `fallback` value
+    position misunderstood;  // of the `misunderstood` value
 };
 
 void check_graph(const flow& f, const flow_positions& at, std::string_view file,

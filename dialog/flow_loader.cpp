@@ -80,7 +80,7 @@ translations parser::texts_of(const YAML::Node& k, const YAML::Node& v, const st
 
 void parser::parse_header(const YAML::Node& root) {
     // First pass: everything the states need to be checked against (languages, vars).
-    each(root, {"flow", "version", "languages", "start", "fallback", "vars", "clarify", "follow_up", "interrupts", "states"}, "the flow",
+    each(root, {"flow", "version", "languages", "start", "fallback", "misunderstood", "vars", "clarify", "follow_up", "interrupts", "states"}, "the flow",
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "flow") {
                  if (auto s = name_of(k, v, "`flow`")) f_.id = *s;
@@ -95,6 +95,9 @@ void parser::parse_header(const YAML::Node& root) {
              } else if (key == "fallback") {
                  if (auto s = name_of(k, v, "`fallback`")) f_.fallback_state = *s;
                  positions_.fallback = at_value(k, v);
+             } else if (key == "misunderstood") {
+                 if (auto s = name_of(k, v, "`misunderstood`")) f_.misunderstood_state = *s;
+                 positions_.misunderstood = at_value(k, v);
              } else if (key == "languages") {
                  for (auto& lang : strings_of(k, v, "`languages`")) {
                      if (std::find(f_.languages.begin(), f_.languages.end(), lang) != f_.languages.end())
@@ -148,7 +151,7 @@ void parser::parse(const YAML::Node& root) {
 
 void parser::parse_clarify(const YAML::Node& k, const YAML::Node& v) {
     if (!expect_map(k, v, "`clarify`")) return;
-    each(v, {"below", "say", "noted"}, "`clarify`", [&](const std::string& key, const YAML::Node& ck, const YAML::Node& cv) {
+    each(v, {"below", "say", "noted", "carried"}, "`clarify`", [&](const std::string& key, const YAML::Node& ck, const YAML::Node& cv) {
         if (key == "below") {
             double d = -1;
             if (!cv.IsScalar() || !YAML::convert<double>::decode(cv, d) || d < 0 || d > 1) {
@@ -159,10 +162,11 @@ void parser::parse_clarify(const YAML::Node& k, const YAML::Node& v) {
         } else if (key == "say") {
             f_.clarify.say = texts_of(ck, cv, "`clarify.say`");
         } else {
-            f_.clarify.noted = texts_of(ck, cv, "`clarify.noted`");
+            const std::string context = "`clarify." + key + "`";
+            (key == "noted" ? f_.clarify.noted : f_.clarify.carried) = texts_of(ck, cv, context);
             // {request} is filled by the engine with the label of what was asked for.
-            std::erase_if(placeholders_, [](const placeholder_use& p) {
-                return p.name == "request" && p.context == "`clarify.noted`";
+            std::erase_if(placeholders_, [&](const placeholder_use& p) {
+                return p.name == "request" && p.context == context;
             });
         }
     });
@@ -362,6 +366,7 @@ std::vector<flow_action> parser::parse_actions(const YAML::Node& k, const YAML::
 void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML::Node& sv) {
     const std::string context = "state '" + id + "'";
     if (!valid_name(id)) error(at(sk.Mark()), "state id '" + id + "' must be letters, digits, '_' and '-'");
+    if (id == back_target) error(at(sk.Mark()), "state id 'back' is reserved: `to: back` returns to where the patient was not understood");
     if (!expect_map(sk, sv, context)) return;
     flow_state s;
     s.id = id;
@@ -371,11 +376,13 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
     bool has_choices = false;
     std::vector<std::pair<std::string, position>> answers;
     outcomes_.clear();
-    each(sv, {"say", "input", "slot", "choices", "actions", "next", "close", "call", "offers"}, context,
+    each(sv, {"say", "reprompt", "input", "slot", "choices", "actions", "next", "close", "call", "offers"}, context,
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "say") {
                  has_say = true;
                  s.say = texts_of(k, v, context + ": `say`");
+             } else if (key == "reprompt") {
+                 s.reprompt = texts_of(k, v, context + ": `reprompt`");
              } else if (key == "input") {
                  auto name = string_of(k, v, context + ": `input`");
                  auto found = name ? std::find(std::begin(input_names), std::end(input_names), *name) : std::end(input_names);

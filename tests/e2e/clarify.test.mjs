@@ -52,12 +52,17 @@ test('an unsure guess gets a question with the likely options, and a tap carries
   c.close();
 });
 
-test('two unclear answers in a row offer a person', async () => {
+test('two unclear answers in a row offer a person and keep the conversation open', async () => {
   const [a, b] = unsure();
   const c = await atReason();
   const t1 = await c.say('w1', a);
   assert.equal(t1.last.text, 'I want to be sure I understand. Is it one of these?', JSON.stringify(t1.frames));
   const t2 = await c.say('w2', b);
-  assert.ok(t2.bots.some((m) => /passed your conversation to our staff/i.test(m.text)), JSON.stringify(t2.bots));
+  assert.match(t2.last.text, /Would you like a person from the clinic to help, or shall we try again\?/, JSON.stringify(t2.bots));
+  assert.deepEqual(t2.last.quick_replies.map((q) => q.value), ['person', 'again']);
+  assert.ok(!t2.frames.some((f) => f.type === 'end'), 'the conversation did not end');
+  // Trying again brings back the menu the patient was at.
+  const t3 = await c.say('w3', 'again');
+  assert.match(t3.last.text, /How can I help you today\?/);
   c.close();
 });

@@ -105,3 +105,22 @@ test('canary PHI appears neither in logs, nor in Redis, nor in plaintext in pg_d
   assert.ok(!dump.includes(Buffer.from(canary)), 'pg_dump holds the canary in plaintext');
   assert.ok(!dump.includes(Buffer.from('555-0100')), 'pg_dump holds the phone number in plaintext');
 });
+
+test('a request at the consent question is acknowledged, and after yes the patient goes straight to it (en, es)', async () => {
+  // Issue 18: "I would like to book a visit" here used to end the conversation with an escalation.
+  for (const [lang, request, ack, next] of [
+    ['en', 'I would like to book a visit', /I can help with that \(Book a visit\)/, /What kind of visit/],
+    ['es', 'quiero pedir una cita para la semana que viene', /Puedo ayudarle con eso \(Pedir una cita\)/, /Qué tipo de (cita|consulta|visita)/i],
+  ]) {
+    const c = await PatientClient.connect(stack.base);
+    await c.start(lang);
+    const t1 = await c.say(`${lang}-r1`, request);
+    assert.ok(t1.ack);
+    assert.match(t1.last.text, ack, JSON.stringify(t1.bots));
+    assert.deepEqual(t1.last.quick_replies.map((q) => q.value), ['yes', 'no']);
+    assert.ok(!t1.frames.some((f) => f.type === 'end'), 'the conversation goes on');
+    const t2 = await c.say(`${lang}-r2`, 'yes');
+    assert.match(t2.last.text, next, JSON.stringify(t2.bots));
+    c.close();
+  }
+});

@@ -277,7 +277,7 @@ TEST(Engine, OffersAreChoicesBeforeTheStatesOwn) {
     EXPECT_EQ(run(st.state, said("3")).state.current_state, "booking_date");
 }
 
-TEST(Engine, TwoUnreadableAnswersHandOffToAPerson) {
+TEST(Engine, TwoUnreadableAnswersOfferAPersonAndKeepTheConversationOpen) {
     auto first = run(at_state("booking_date"), said("whenever"));
     EXPECT_EQ(first.state.current_state, "booking_date");
     EXPECT_EQ(first.state.retries, 1);
@@ -288,14 +288,67 @@ TEST(Engine, TwoUnreadableAnswersHandOffToAPerson) {
               "Sorry, I didn't get that. Please write a date, for example \"tomorrow\" or 03/14/2026. What day would "
               "you prefer? You can write a date like 03/14/2026, or \"tomorrow\".");
 
+    // Issue 18: this used to hand off and end the conversation.
     auto second = run(first.state, said("no idea"));
-    EXPECT_EQ(second.state.current_state, "handoff");
-    EXPECT_TRUE(second.state.ended);
-    EXPECT_EQ(second.state.retries, 0);
-    // The reason says why; the handoff state's own action would only duplicate it.
-    EXPECT_EQ(actions_of(second), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "no_understanding"}}));
+    EXPECT_EQ(second.state.current_state, "offer_person");
+    EXPECT_FALSE(second.state.ended);
+    EXPECT_TRUE(second.actions.empty());
     ASSERT_EQ(second.replies.size(), 1u);
-    EXPECT_TRUE(contains(second.replies[0].text, "I've passed your conversation to our staff"));
+    EXPECT_TRUE(contains(second.replies[0].text, "Would you like a person from the clinic to help"));
+    EXPECT_EQ(second.replies[0].quick_replies, (std::vector<quick_reply>{{"Talk to a person", "person"}, {"Try again", "again"}}));
+
+    // "Try again" goes back to the question the patient was stuck at, which then works.
+    auto again = run(second.state, said("again"));
+    EXPECT_EQ(again.state.current_state, "booking_date");
+    EXPECT_FALSE(again.state.ended);
+    EXPECT_EQ(run(again.state, said("tomorrow")).state.current_state, "booking_time");
+    // A person, when asked for.
+    auto person = run(second.state, said("Talk to a person"));
+    EXPECT_EQ(person.state.current_state, "handoff");
+    EXPECT_EQ(actions_of(person), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "patient_request"}}));
+}
+
+TEST(Engine, AFlowWithoutMisunderstoodStillNeverEndsOnAMisunderstanding) {
+    flow f = default_flow();
+    f.misunderstood_state.clear();
+    auto first = run(at_state("booking_date"), said("whenever"), f);
+    auto second = run(first.state, said("no idea"), f);
+    EXPECT_EQ(second.state.current_state, "booking_date");
+    EXPECT_FALSE(second.state.ended);
+    EXPECT_EQ(second.state.retries, 0);
+    ASSERT_EQ(second.replies.size(), 1u);
+    EXPECT_TRUE(contains(second.replies[0].text, "ask for a person"));
+    EXPECT_EQ(second.replies[0].quick_replies.back().label, "Talk to a person");
+}
+
+TEST(Engine, ARequestAtTheConsentQuestionIsAcknowledgedAndCarriedToTheMenu) {
+    // Issue 18: "I would like to book a visit" at the consent question ended the conversation.
+    auto first = run(at_state("welcome"), said("I would like to book a visit", urgency::none, "book_appointment"));
+    EXPECT_EQ(first.state.current_state, "welcome");
+    EXPECT_FALSE(first.state.ended);
+    ASSERT_EQ(first.replies.size(), 1u);
+    EXPECT_EQ(first.replies[0].text,
+              "I can help with that (Book a visit). Before I do: Would you like to continue with the assistant? Please "
+              "answer yes or no.");
+    EXPECT_EQ(first.replies[0].quick_replies, (std::vector<quick_reply>{{"Yes", "yes"}, {"No", "no"}}));
+    EXPECT_EQ(first.state.carried_intent, "book_appointment");
+    // The yes goes straight to booking: the menu is not asked again.
+    auto yes = run(first.state, said("yes"));
+    EXPECT_EQ(yes.state.current_state, "booking_type");
+    EXPECT_EQ(yes.state.slots.at("reason"), "book");
+    EXPECT_TRUE(yes.state.carried_intent.empty());
+    // "Yes, I need a refill" in one message does the same.
+    auto both = run(at_state("welcome"), said("yes i need a refill", urgency::none, "prescription_refill"));
+    EXPECT_EQ(both.state.current_state, "refill_medication");
+}
+
+TEST(Engine, AGreetingAtTheConsentQuestionGetsTheShortQuestionNotTheWholeIntroduction) {
+    auto st = run(at_state("welcome"), said("hello", urgency::none, "greeting"));
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "Sorry, I didn't get that. Would you like to continue with the assistant? Please answer yes or no.");
+    EXPECT_TRUE(st.state.carried_intent.empty());
+    auto es = run(at_state("welcome", "es"), said("hola", urgency::none, "greeting"));
+    EXPECT_EQ(es.replies[0].text, "Perdone, no le entendí. ¿Quiere continuar con el asistente? Por favor, responda sí o no.");
 }
 
 TEST(Engine, AValidAnswerResetsRetries) {
@@ -571,10 +624,10 @@ TEST(Clarify, TwoFailedAttemptsOfferAPerson) {
     auto first = run(at_state("reason"), unsure("hmm the thing", "billing", 0.3, {{"test_results", 0.2}}));
     ASSERT_TRUE(first.clarified);
     auto second = run(first.state, unsure("you know, that", "test_results", 0.35, {{"billing", 0.3}}));
-    EXPECT_EQ(second.state.current_state, "handoff");
-    EXPECT_EQ(actions_of(second), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "intent_unclear"}}));
+    EXPECT_EQ(second.state.current_state, "offer_person");
+    EXPECT_FALSE(second.state.ended);
     ASSERT_FALSE(second.replies.empty());
-    EXPECT_TRUE(contains(second.replies[0].text, "I've passed your conversation to our staff"));
+    EXPECT_TRUE(contains(second.replies[0].text, "Would you like a person from the clinic to help"));
 }
 
 TEST(Clarify, UnsureIntentsDoNotFireInterrupts) {

@@ -152,7 +152,7 @@ TEST(FlowLoader, UnknownStartAndFallback) {
 
 TEST(FlowLoader, UnreachableState) {
     auto r = load(base_flow + "  orphan:\n    say: { en: \"x\", es: \"y\" }\n    close: true\n");
-    EXPECT_TRUE(has_diagnostic(r, 26, 3, "state 'orphan' cannot be reached from `start`, an interrupt or `fallback`"));
+    EXPECT_TRUE(has_diagnostic(r, 26, 3, "state 'orphan' cannot be reached from `start`, an interrupt, `fallback` or `misunderstood`"));
     EXPECT_EQ(r.diagnostics.size(), 1u) << dump(r);
 }
 
@@ -208,6 +208,26 @@ TEST(FlowLoader, DuplicateStateId) {
     EXPECT_EQ(r.diagnostics.size(), 1u) << dump(r);
 }
 
+TEST(FlowLoader, AMisunderstoodStateThatEndsTheConversationIsRefused) {
+    // Issue 18: two answers not understood must never end the conversation.
+    auto r = load(base_flow + "misunderstood: human\n");
+    EXPECT_TRUE(has_diagnostic(r, 26, 16, "a misunderstood answer would end the conversation (at state 'human')"));
+    auto unknown = load(base_flow + "misunderstood: nowhere\n");
+    EXPECT_TRUE(has_diagnostic(unknown, 26, 16, "`misunderstood` names unknown state 'nowhere'"));
+    // A state that offers a person and a way back is accepted, `to: back` included.
+    auto ok = load(with_line(base_flow, 5, "fallback: human\nmisunderstood: offer") + R"(  offer:
+    say: { en: "A person, or try again?", es: "¿Una persona, o otra vez?" }
+    input: yes_no
+    next:
+      - if: { answer: "yes" }
+        to: human
+      - to: back
+)");
+    EXPECT_TRUE(ok.loaded) << dump(ok);
+    auto reserved = load(base_flow + "  back:\n    say: { en: \"x\", es: \"x\" }\n    close: true\n");
+    EXPECT_FALSE(reserved.loaded);
+}
+
 TEST(FlowLoader, DuplicateTopLevelKey) {
     auto r = load(base_flow + "start: done\n");
     EXPECT_TRUE(has_diagnostic(r, 26, 1, "duplicate key 'start' in the flow (first at line 4)"));
@@ -215,7 +235,7 @@ TEST(FlowLoader, DuplicateTopLevelKey) {
 
 TEST(FlowLoader, UnknownKeys) {
     auto r = load(with_line(base_flow, 21, "    clsoe: true"));
-    EXPECT_TRUE(has_diagnostic(r, 21, 5, "unknown key 'clsoe' in state 'done'; expected one of: say, input, slot"));
+    EXPECT_TRUE(has_diagnostic(r, 21, 5, "unknown key 'clsoe' in state 'done'; expected one of: say, reprompt, input, slot"));
     EXPECT_EQ(r.diagnostics.size(), 1u) << dump(r);
     auto top = load(with_line(base_flow, 6, "varz: { phone: \"555\" }"));
     EXPECT_TRUE(has_diagnostic(top, 6, 1, "unknown key 'varz' in the flow"));
