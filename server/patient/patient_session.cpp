@@ -169,11 +169,23 @@ asio::awaitable<void> patient_session::send_error(std::string_view code, std::st
     co_await out_.send(std::move(frame));
 }
 
+// The clinic's emergency number (the flow's `emergency_number`), dialable, for the tap-to-call
+// button on an emergency instruction.
+std::string patient_session::emergency_call() const {
+    auto it = shared_.flow.vars.find("emergency_number");
+    return it == shared_.flow.vars.end() ? std::string() : protocol::dialable(it->second);
+}
+
 asio::awaitable<void> patient_session::send_replies(const std::vector<dialog::bot_reply>& replies,
                                                     std::uint64_t first_seq, bool urgent) {
     std::uint64_t seq = first_seq;
+    // Named, not a temporary inside the co_await expression (GCC 12 destroys those twice).
+    // The call button goes on the first bubble of the instruction only.
+    const std::string call = urgent ? emergency_call() : std::string();
     for (const auto& r : replies) {
-        if (!co_await out_.send(protocol::bot_frame(seq++, r.text, r.quick_replies, urgent))) co_return;
+        std::string frame = protocol::bot_frame(seq, r.text, r.quick_replies, urgent, seq == first_seq ? call : std::string());
+        ++seq;
+        if (!co_await out_.send(std::move(frame))) co_return;
     }
 }
 
@@ -413,6 +425,7 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
     log::info("conversation.resumed", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
     co_await out_.send(protocol::resumed_frame(conv_->id, conv_->state.lang, conv_->state.next_seq - 1,
                                                conv_->state.ended && !handed_back));
+    bool previous_urgent = false;  // one call button per emergency instruction, not per bubble
     for (const auto& e : *entries) {
         auto plain = shared_.keys.open(e.key_id, e.sealed_body, message_aad(e.seq));
         if (!plain) {
@@ -438,8 +451,13 @@ asio::awaitable<void> patient_session::on_resume(const protocol::resume_frame& f
                     if (item.is_object() && item.as_object().contains("label") && item.as_object().contains("value"))
                         qr.push_back({std::string(item.at("label").as_string()), std::string(item.at("value").as_string())});
             bool urgent = o.contains("urgent") && o.at("urgent").is_bool() && o.at("urgent").as_bool();
-            co_await out_.send(protocol::bot_frame(e.seq, text, qr, urgent));
+            const std::string call = urgent && !previous_urgent ? emergency_call() : std::string();
+            previous_urgent = urgent;
+            std::string frame = protocol::bot_frame(e.seq, text, qr, urgent, call);
+            co_await out_.send(std::move(frame));
+            continue;
         }
+        previous_urgent = false;
     }
     if (staff_) {
         co_await out_.send(protocol::staff_joined_frame(staff_->name, staff_->role));

@@ -100,6 +100,7 @@ private:
     // built from braces inside co_await expressions.
     boost::asio::awaitable<void> send_error(std::string_view code, std::string_view field = {},
                                             std::string_view id = {});
+    std::string emergency_call() const;
     boost::asio::awaitable<void> send_replies(const std::vector<dialog::bot_reply>& replies, std::uint64_t first_seq,
                                               bool urgent);
     bool take_rate_token();

@@ -168,11 +168,21 @@ std::string ack_frame(std::string_view id, std::uint64_t seq) {
 }
 
 std::string bot_frame(std::uint64_t seq, std::string_view text, const std::vector<dialog::quick_reply>& quick_replies,
-                      bool urgent) {
+                      bool urgent, std::string_view call) {
     json::array qr;
     for (const auto& q : quick_replies) qr.push_back(json::object{{"label", q.label}, {"value", q.value}});
-    return json::serialize(json::object{{"type", "bot"}, {"seq", seq}, {"text", text}, {"quick_replies", std::move(qr)},
-                                        {"urgent", urgent}});
+    json::object o{{"type", "bot"}, {"seq", seq}, {"text", text}, {"quick_replies", std::move(qr)}, {"urgent", urgent}};
+    if (!call.empty()) o["call"] = call;
+    return json::serialize(o);
+}
+
+std::string dialable(std::string_view number) {
+    std::string out;
+    for (char c : number) {
+        if (c >= '0' && c <= '9') out += c;
+        else if (c == '+' && out.empty()) out += c;
+    }
+    return out == "+" ? std::string() : out;
 }
 
 std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_view text) {

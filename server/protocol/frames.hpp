@@ -44,8 +44,12 @@ std::string_view error_text(std::string_view code);
 std::string started_frame(std::string_view conversation, std::string_view token, std::string_view lang);
 std::string resumed_frame(std::string_view conversation, std::string_view lang, std::uint64_t last_seq, bool ended);
 std::string ack_frame(std::string_view id, std::uint64_t seq);
+// `call`: for an emergency instruction, the number to offer as a tap-to-call button (empty: none).
 std::string bot_frame(std::uint64_t seq, std::string_view text, const std::vector<dialog::quick_reply>& quick_replies,
-                      bool urgent);
+                      bool urgent, std::string_view call = {});
+// The dialable form of a phone number written for people ("(555) 010-0100" -> "5550100100"):
+// digits and a leading +; empty when there are none.
+std::string dialable(std::string_view number);
 std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_view text);
 std::string typing_frame_out(bool on);
 // Live takeover by clinic staff (docs/staff-api.md, "What the patient sees").

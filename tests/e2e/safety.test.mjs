@@ -42,6 +42,9 @@ test('an emergency gets the urgent safety instruction before its ack, and an esc
   assert.ok(urgentIdx >= 0, `no urgent bot frame: ${JSON.stringify(turn.frames)}`);
   assert.ok(ackIdx > urgentIdx, 'the safety instruction must not wait for storage');
   assert.match(turn.frames[urgentIdx].text, /911/);
+  // Tap to call (issue 18): the clinic's emergency number, dialable.
+  assert.equal(turn.frames[urgentIdx].call, '911');
+  assert.ok(turn.frames.filter((f) => f.type === 'bot' && !f.urgent).every((f) => f.call === undefined));
   const n = psql(`SELECT count(*) FROM escalations WHERE conversation_id = '${started.conversation}' AND urgency = 'emergency'`);
   assert.ok(Number(n) >= 1, 'an emergency escalation is stored');
   const audit = psql(`SELECT detail->>'pack' FROM audit_events WHERE conversation_id = '${started.conversation}' AND action = 'escalation.raised' LIMIT 1`);

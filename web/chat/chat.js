@@ -108,6 +108,7 @@ const STRINGS = {
     you: 'You:',
     bot: 'Assistant:',
     important: 'Important',
+    callNow: (n) => `Call ${n} now`,
     quickReplies: 'Suggested replies',
     expired: 'Your earlier conversation has expired, so we started a new one.',
     langNext: 'The assistant will switch language when you start a new conversation.',
@@ -142,6 +143,7 @@ const STRINGS = {
     you: 'Usted:',
     bot: 'Asistente:',
     important: 'Importante',
+    callNow: (n) => `Llamar al ${n} ahora`,
     quickReplies: 'Respuestas sugeridas',
     expired: 'Su conversación anterior expiró, así que empezamos una nueva.',
     langNext: 'El asistente cambiará de idioma cuando empiece una conversación nueva.',
@@ -441,6 +443,7 @@ class TriageChat {
     for (const b of this.logEl.querySelectorAll('.tc-msg--patient')) this.renderPatientMeta(b);
     for (const s of this.logEl.querySelectorAll('.tc-who')) s.textContent = s.dataset.who === 'bot' ? t.bot : t.you;
     for (const s of this.logEl.querySelectorAll('.tc-urgent-label span')) s.textContent = t.important;
+    for (const a of this.logEl.querySelectorAll('.tc-call')) a.textContent = t.callNow(a.dataset.number);
     for (const b of this.logEl.querySelectorAll('.tc-msg--staff')) this.renderStaffLabel(b);
     for (const l of this.logEl.querySelectorAll('.tc-sys')) this.renderSystemLine(l);
     this.renderBanner();
@@ -508,7 +511,14 @@ class TriageChat {
     if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
-  renderBot({ seq, text, quickReplies, urgent }) {
+  /** The tap-to-call button of an emergency instruction: first in the card, large, a real tel: link. */
+  callButton(number) {
+    const digits = String(number).replace(/[^0-9+]/g, '');
+    if (!digits) return null;
+    return el('a', { className: 'tc-call', href: `tel:${digits}`, 'data-testid': 'call-emergency', 'data-number': number, text: this.t.callNow(number) });
+  }
+
+  renderBot({ seq, text, quickReplies, urgent, call }) {
     const t = this.t;
     const node = el('div', {
       className: `tc-msg tc-msg--bot${urgent ? ' tc-msg--urgent' : ''}`,
@@ -520,6 +530,8 @@ class TriageChat {
       label.innerHTML = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2 1 21h22L12 2Zm1 15h-2v-2h2v2Zm0-4h-2V9h2v4Z"/></svg>';
       label.append(el('span', { text: t.important }));
       node.append(label);
+      const button = typeof call === 'string' ? this.callButton(call) : null;
+      if (button) node.append(button);
     }
     node.append(el('p', { className: 'tc-text', text }));
     node._qr = Array.isArray(quickReplies) ? quickReplies.filter((q) => q && typeof q.value === 'string') : [];
@@ -1136,7 +1148,7 @@ class TriageChat {
         return;
       }
     }
-    this.renderBot({ seq, text, quickReplies: msg.quick_replies, urgent });
+    this.renderBot({ seq, text, quickReplies: msg.quick_replies, urgent, call: msg.call });
     this.updateQuickReplies();
     if (wasBottom || urgent) this.scrollToBottom();
   }
