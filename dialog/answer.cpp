@@ -142,6 +142,11 @@ std::optional<std::string> phone(std::string_view raw) {
 
 }  // namespace
 
+bool is_bare_yes_no(std::string_view patient_text) {
+    std::string folded = text::fold(patient_text);
+    return among(yes_phrases, folded) || among(no_phrases, folded);
+}
+
 std::optional<std::string> interpret_answer(const flow_state& s, std::string_view patient_text, std::string_view intent,
                                             chr::system_clock::time_point now) {
     const std::string folded = text::fold(patient_text);

@@ -22,6 +22,11 @@ namespace triage::dialog {
 std::optional<std::string> interpret_answer(const flow_state& s, std::string_view patient_text,
                                             std::string_view intent, std::chrono::system_clock::time_point now);
 
+// True when the whole message is only a yes or a no ("yes", "sí", "no thanks"): it answers the
+// question and says nothing more, so no request can be carried from it, whatever a classifier
+// (local or remote) makes of it.
+bool is_bare_yes_no(std::string_view patient_text);
+
 // "es" when the patient asks for Spanish ("español", "en español", "spanish please"), "en" for
 // English; nullopt otherwise. Only short messages count, so "my Spanish teacher..." does not.
 std::optional<std::string> language_request(std::string_view patient_text);

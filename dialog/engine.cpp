@@ -369,6 +369,9 @@ flow_state with_offers(const flow_state& s, const std::vector<offer>& offers) {
     std::vector<choice_option> found;
     for (const auto& o : offers) found.push_back({o.value, translations{{"", o.label}}, {}, {}});
     out.choices.insert(out.choices.begin(), found.begin(), found.end());
+    // The offers are choices now; left marked, quick_replies() would add them a second time (the
+    // slot buttons shown twice after a wrong answer, issue 18).
+    out.offers = false;
     return out;
 }
 
@@ -520,8 +523,10 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
         const transition* n = first_match(cur->next, t.context(nullptr));
         return n ? t.run_from(n->target) : t.fail();
     }
-    // "Yes, I need to book a visit": the yes answers the question, the request is carried on.
-    if (answer && *answer == "yes" && cur->input == input_kind::yes_no && carryable(intent) && t.option_anywhere(intent))
+    // "Yes, I need to book a visit": the yes answers the question, the request is carried on. A
+    // bare "yes" (a button tap) carries nothing, whatever a classifier made of the one word.
+    if (answer && *answer == "yes" && cur->input == input_kind::yes_no && carryable(intent) &&
+        !is_bare_yes_no(e.text) && t.option_anywhere(intent))
         st.carried_intent = std::string(intent);
     if (answer) {
         std::optional<std::string> previous;

@@ -275,6 +275,11 @@ TEST(Engine, OffersAreChoicesBeforeTheStatesOwn) {
     EXPECT_EQ(hold.call, "hold_slot");
     EXPECT_EQ(run(st.state, said("another day")).state.current_state, "booking_date");
     EXPECT_EQ(run(st.state, said("3")).state.current_state, "booking_date");
+    // A wrong answer asks again with each time once (issue 18: they were shown twice).
+    auto again = run(st.state, said("purple"));
+    ASSERT_EQ(again.replies.size(), 1u);
+    EXPECT_EQ(again.replies[0].quick_replies,
+              (std::vector<quick_reply>{{"Wed, Mar 11, 9:00 AM", "t1"}, {"Wed, Mar 11, 9:20 AM", "t2"}, {"Another day", "other_day"}}));
 }
 
 TEST(Engine, TwoUnreadableAnswersOfferAPersonAndKeepTheConversationOpen) {
@@ -340,6 +345,16 @@ TEST(Engine, ARequestAtTheConsentQuestionIsAcknowledgedAndCarriedToTheMenu) {
     // "Yes, I need a refill" in one message does the same.
     auto both = run(at_state("welcome"), said("yes i need a refill", urgency::none, "prescription_refill"));
     EXPECT_EQ(both.state.current_state, "refill_medication");
+}
+
+TEST(Engine, ABareYesCarriesNothingWhateverTheClassifierSaid) {
+    // A remote model answered "book_appointment" for a tapped "yes" and the next message, about a
+    // bill, went to the booking questions.
+    for (const char* yes : {"yes", "Yes", "sí", "ok"}) {
+        auto st = run(at_state("welcome"), said(yes, urgency::none, "book_appointment"));
+        EXPECT_EQ(st.state.current_state, "reason") << yes;
+        EXPECT_TRUE(st.state.carried_intent.empty()) << yes;
+    }
 }
 
 TEST(Engine, AGreetingAtTheConsentQuestionGetsTheShortQuestionNotTheWholeIntroduction) {
