@@ -7,6 +7,7 @@
 #include "server/intent_training.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 
 #include <cmath>
 #include <filesystem>
@@ -151,6 +152,23 @@ urgency_model_load_result load_urgency_model(const std::string& model_file) {
     return r;
 }
 
+namespace {
+
+// A visit asked for a named condition or a vaccination (rules of category `visit_request`, such
+// as "need to book my diabetes follow up") is routine clinical work but still a request to book:
+// it keeps its front-desk intent unless something else in the message is clinical.
+bool only_a_visit_request(const rules::assessment& a) {
+    if (a.findings.empty() || (a.model && a.model->raised)) return false;
+    // A person or a history ("my diabetes") is not a complaint; a sign, symptom or exposure is.
+    const bool complaint = std::any_of(a.clinical_findings.begin(), a.clinical_findings.end(), [](const rules::finding& f) {
+        return f.category == "sign" || f.category == "symptom" || f.category == "exposure";
+    });
+    return !complaint && std::all_of(a.findings.begin(), a.findings.end(),
+                                     [](const rules::finding& f) { return f.category == "visit_request"; });
+}
+
+}  // namespace
+
 message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
                                   const dialog::intent_classifier& intents, std::string_view text) noexcept {
     message_assessment out;
@@ -167,7 +185,7 @@ message_assessment assess_message(const rules::engine& rules, const rules::urgen
         // Clinical content wins over the front-desk request it came with ("need to book, there's
         // blood in my pee"): the request stays as the first alternative for the flow to note.
         if (out.triage.level >= rules::urgency::self_care && out.intent.intent != "symptom_report" &&
-            out.intent.intent != "speak_to_human") {
+            out.intent.intent != "speak_to_human" && !only_a_visit_request(out.triage)) {
             out.intent.alternatives.insert(out.intent.alternatives.begin(), {out.intent.intent, out.intent.confidence});
             out.intent.intent = "symptom_report";
         }

@@ -346,7 +346,8 @@ int model_train(const std::vector<std::string>& args) {
                         "dialog/intents/corpus_hand3.jsonl", "dialog/intents/corpus_hand4.jsonl",
                         "dialog/intents/corpus_hand5.jsonl"};
         extra_files = {"dialog/intents/corpus_more.jsonl", "dialog/intents/corpus_boundaries.jsonl",
-                       "dialog/intents/corpus_es.jsonl"};
+                       "dialog/intents/corpus_es.jsonl", "dialog/intents/corpus_frontdesk.jsonl",
+                       "dialog/intents/corpus_retired_blind.jsonl"};
     }
     const std::size_t measured_files = corpus_files.size();
     corpus_files.insert(corpus_files.end(), extra_files.begin(), extra_files.end());

@@ -84,6 +84,7 @@ struct match {
 void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
     const bool escalate = kept.escalate || later.escalate;
     const bool asked_counts = kept.asked_counts || later.asked_counts;
+    const bool names_medicines = kept.names_medicines || later.names_medicines;
     auto patterns = std::move(kept.patterns);
     auto later_patterns = std::move(later.patterns);
     auto requirements = std::move(kept.requires_all);
@@ -98,6 +99,7 @@ void merge_into(red_flag_rule& kept, red_flag_rule&& later) {
     kept.requires_all = std::move(requirements);
     kept.escalate = escalate;
     kept.asked_counts = asked_counts;
+    kept.names_medicines = names_medicines;
 }
 
 std::vector<std::string> negation_cues(const std::vector<rule_pack>& packs) {
@@ -558,6 +560,7 @@ struct engine::impl {
         if (self_negative) negated = false;
         std::uint8_t cancelling = any_time ? (detail::ctx_cancelling & ~detail::ctx_historical) : detail::ctx_cancelling;
         if (rules[rule].asked_counts) cancelling &= static_cast<std::uint8_t>(~detail::ctx_hypothetical);
+        if (rules[rule].names_medicines) cancelling &= static_cast<std::uint8_t>(~detail::ctx_harmless);
         const bool cancelled = negated || (flags & cancelling) != 0;
         if (group != main_pattern) {
             if (!cancelled) groups_met[rule] |= std::uint64_t{1} << group;

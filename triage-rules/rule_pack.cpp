@@ -156,7 +156,7 @@ struct rule_reader {
         const std::size_t errors_before = reported.size();
         red_flag_rule rule;
         r.require(node, {"id", "category", "urgency", "rationale", "patterns"}, ctx);
-        r.each(node, {"id", "category", "urgency", "escalate", "asked_counts", "rationale", "guideline", "patterns", "requires", "advice"},
+        r.each(node, {"id", "category", "urgency", "escalate", "asked_counts", "names_medicines", "rationale", "guideline", "patterns", "requires", "advice"},
                ctx,
                [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                    if (key == "id") return read_id(rule, k, v);
@@ -166,6 +166,7 @@ struct rule_reader {
                    if (key == "urgency") return read_urgency(rule, k, v, ctx);
                    if (key == "escalate") return read_flag(rule.escalate, k, v, ctx + ": escalate");
                    if (key == "asked_counts") return read_flag(rule.asked_counts, k, v, ctx + ": asked_counts");
+                   if (key == "names_medicines") return read_flag(rule.names_medicines, k, v, ctx + ": names_medicines");
                    if (key == "patterns") return read_patterns(rule, k, v, ctx);
                    if (key == "requires") return read_requires(rule, k, v, ctx);
                    read_advice(rule, k, v, ctx);

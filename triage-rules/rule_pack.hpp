@@ -35,6 +35,10 @@ struct red_flag_rule {
     // A question about it is itself the warning sign ("how many pills would it take to not wake
     // up"): hypothetical context does not cancel the rule (history, family and negation still do).
     bool asked_counts = false;
+    // The rule is about a medicine itself ("out of my seizure meds"): harmless phrases, which
+    // list medicine and service names so that "refill my seizure meds" is not a seizure, do not
+    // cancel it (history, questions, family and negation still do).
+    bool names_medicines = false;
 };
 
 // The findings layer: a clinical finding (pallor, cyanosis, an ingestion, an infant, sudden onset)

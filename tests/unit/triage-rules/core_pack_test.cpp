@@ -121,6 +121,31 @@ TEST(core_pack, ordinary_words_are_not_red_flags) {
     for (const auto& c : cases) check(c);
 }
 
+TEST(core_pack, same_day_needs_that_are_not_emergencies) {
+    constexpr urgency R = urgency::routine;
+    const labelled cases[] = {
+        // Going without these medicines is dangerous within a day.
+        {"out of my seizure meds since yesterday, can someone send a refill", U},
+        {"I ran out of insulin this morning", U},
+        {"se me acabo la insulina y mañana ya no tengo", U},
+        {"no me quedan pastillas para las convulsiones", U},
+        {"I ran out of my allergy pills", N},
+        // The medicine's name is no seizure, and going without it is still same-day work.
+        {"can you refill my seizure meds", N},
+        // A very high reading with nothing else is seen the same day.
+        {"my bp was 185/105 on the home machine, no symptoms", U},
+        {"la presion me salio 190/100 y me siento bien", U},
+        {"my blood pressure was 130/85 at the pharmacy", N},
+        {"been having dark thoughts but I would never act on them", U},
+        // A visit for a named condition or a vaccination is routine clinical work, still booked.
+        {"need to book my diabetes follow up", R},
+        {"necesito cita para mi control de la presion", R},
+        {"can i book flu shots for the whole family", R},
+        {"I need a copy of my records", N},
+    };
+    for (const auto& c : cases) check(c);
+}
+
 TEST(core_pack, red_flag_at_the_end_of_a_long_message) {
     std::string msg;
     while (msg.size() < 5000) msg += "I would like to ask about my appointment and the parking. ";
@@ -185,7 +210,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.5");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.6");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;

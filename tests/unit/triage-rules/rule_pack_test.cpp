@@ -91,7 +91,7 @@ TEST(rule_pack, bad_urgency) {
 TEST(rule_pack, unknown_key) {
     EXPECT_EQ(errors_of(pack_with("    urgency: urgent\n", "      en: [x]\n", "    colour: red\n")),
               (std::vector<std::string>{"p.yaml:10:5: rule 'a': unknown key 'colour' (expected one of: id, category, "
-                                        "urgency, escalate, asked_counts, rationale, guideline, patterns, requires, advice)"}));
+                                        "urgency, escalate, asked_counts, names_medicines, rationale, guideline, patterns, requires, advice)"}));
     EXPECT_EQ(errors_of("pack: x\nversion: \"1\"\nrulez: []\n"),
               (std::vector<std::string>{"p.yaml:1:1: rule pack: needs rules, overrides or both",
                                         "p.yaml:3:1: rule pack: unknown key 'rulez' (expected one of: pack, version, "
