@@ -33,6 +33,7 @@ json::value to_json(const conversation_state& s) {
     // Only when set: most conversations never carry them.
     if (!s.carried_intent.empty()) out["carried"] = s.carried_intent;
     if (!s.stuck_at.empty()) out["stuck_at"] = s.stuck_at;
+    if (s.language_chosen) out["language_chosen"] = true;
     // Only while red-flag questions are being asked: most states never carry it.
     if (!s.follow_up_topic.empty()) {
         out["follow_up"] = json::object{{"topic", s.follow_up_topic}, {"asked", s.follow_up_asked},
@@ -87,9 +88,9 @@ void read_count(const json::object& o, std::string_view name, int& out, boost::s
 boost::system::result<conversation_state> conversation_state_from_json(const json::value& v) {
     const json::object* o = v.if_object();
     if (!o) return make(json_error::not_object);
-    static constexpr std::array<std::string_view, 14> known = {
+    static constexpr std::array<std::string_view, 15> known = {
         "flow_id", "flow_version", "current_state", "lang", "slots", "retries", "turns",
-        "ended", "highest_urgency", "next_seq", "offers", "follow_up", "carried", "stuck_at"};
+        "ended", "highest_urgency", "next_seq", "offers", "follow_up", "carried", "stuck_at", "language_chosen"};
     for (const auto& kv : *o)
         if (std::find(known.begin(), known.end(), kv.key()) == known.end()) return make(json_error::unknown_name);
 
@@ -147,6 +148,10 @@ boost::system::result<conversation_state> conversation_state_from_json(const jso
     // `carried` and `stuck_at` are written only when set.
     if (o->if_contains("carried") && !ec) read_string(*o, "carried", s.carried_intent, ec);
     if (o->if_contains("stuck_at") && !ec) read_string(*o, "stuck_at", s.stuck_at, ec);
+    if (const json::value* lc = o->if_contains("language_chosen"); lc && !ec) {
+        if (!lc->is_bool()) return make(json_error::not_bool);
+        s.language_chosen = lc->get_bool();
+    }
     // `follow_up` may be missing (states saved before it existed).
     if (const json::value* fu = o->if_contains("follow_up"); fu && !ec) {
         const json::object* fo = fu->if_object();

@@ -46,6 +46,8 @@ struct conversation_state {
     std::string carried_intent;
     // The state whose answers were not understood, for the `back` target of `misunderstood`.
     std::string stuck_at;
+    // The patient asked for a language ("español"): what they write no longer switches it.
+    bool language_chosen = false;
 
     friend bool operator==(const conversation_state&, const conversation_state&) = default;
 };

@@ -66,6 +66,20 @@ const builtin_texts& builtin(const std::string& lang) { return lang == "es" ? sp
 // way back, rather than a third "sorry".
 constexpr int max_retries = 2;
 
+// One of the patient's first messages read confidently as another language switches the
+// conversation to it. One or two words ("ok", "no") say too little, mixed text ("tengo un
+// appointment") reads below the confidence, and later messages are answers (a name such as
+// "Linh Thi Nguyen" reads as English), so all of those leave the language as it is.
+constexpr double language_switch_confidence = 0.9;
+constexpr std::size_t language_switch_words = 3;
+constexpr int language_switch_turns = 2;
+
+bool switches_language(const patient_said& e, const conversation_state& st) {
+    return st.turns <= language_switch_turns && !e.language.empty() && e.language != st.lang &&
+           e.language_confidence >= language_switch_confidence &&
+           text::words(text::fold(e.text)).size() >= language_switch_words;
+}
+
 // Requests worth carrying from a yes/no question to the menu: what a patient came for.
 bool carryable(std::string_view intent) {
     return !intent.empty() && intent != "greeting" && intent != "goodbye" && intent != "other" &&
@@ -403,6 +417,7 @@ void on_started(turn& t, const conversation_started& e) {
     st.flow_id = t.definition().id;
     st.flow_version = t.definition().version;
     st.lang = supported_language(t.definition(), e.lang, st.lang);
+    st.language_chosen = e.language_chosen;
     st.ended = false;
     t.run_from(t.definition().start);
 }
@@ -485,7 +500,13 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     t.set_assessment(&e.assessment);
 
     auto lang = language_request(e.text);
-    if (lang) st.lang = supported_language(t.definition(), *lang, st.lang);
+    if (lang) {
+        st.lang = supported_language(t.definition(), *lang, st.lang);
+        st.language_chosen = true;
+    } else if (!st.language_chosen && switches_language(e, st)) {
+        // Written in the other language: the conversation, and the safety instruction, follow.
+        st.lang = supported_language(t.definition(), e.language, st.lang);
+    }
 
     if (e.assessment.evaluation_failed) {
         // Urgency is unknown, so no condition on it can be trusted: a person takes over.

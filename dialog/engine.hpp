@@ -35,11 +35,20 @@ struct action {
 };
 
 // Events
-struct conversation_started { std::string lang = "en"; };
+// `language_chosen`: the patient picked `lang` themselves (the widget's language button), so what
+// they write does not switch it.
+struct conversation_started {
+    std::string lang = "en";
+    bool language_chosen = false;
+};
 struct patient_said {
     std::string text;
     rules::assessment assessment;
     intent_guess intent;
+    // The language the message is written in ("en", "es") and the language model's confidence;
+    // empty when no language model is loaded. See docs/flows.md, "The patient's language".
+    std::string language;
+    double language_confidence = 0;
 };
 // The server carried out the `call` a step asked for. `values` fill slots (call_spec::fills);
 // `offers`, when set, replace the conversation's offers.

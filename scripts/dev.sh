@@ -67,6 +67,7 @@ flow_file: $here/dialog/flows/default.yaml
 intents_file: $here/dialog/intents.yaml
 intent_model: $here/dialog/intents/model.bin
 urgency_model: $here/triage-rules/model/urgency.bin
+language_model: $here/dialog/language/model.bin
 rule_packs: [$here/triage-rules/packs/core.yaml]
 redis: { port: $REDIS_PORT }
 postgres: { port: $PG_PORT }

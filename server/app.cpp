@@ -207,6 +207,11 @@ int run(const config& cfg) {
         std::fprintf(stderr, "triaged: %s\n", urgency.error.c_str());
         return 2;
     }
+    auto language = load_language_model(cfg.language_model);
+    if (!language.error.empty()) {
+        std::fprintf(stderr, "triaged: %s\n", language.error.c_str());
+        return 2;
+    }
 
     std::unique_ptr<asio::ssl::context> tls;
     if (!cfg.tls_certificate.empty()) {
@@ -308,6 +313,7 @@ int run(const config& cfg) {
     shared_services shared{cfg, engine, *flow.loaded, intent_models, keys, clinic_directory(std::move(st.clinics)),
                            {}, hashing, throttle};
     shared.urgency = urgency.model.get();
+    shared.language = language.classifier.get();
     std::unique_ptr<staff::sign_in_provider> sso;
     if (!cfg.staff_sso.issuer.empty()) {
         sso = std::make_unique<staff::sign_in_provider>(cfg, &client_tls, keys);

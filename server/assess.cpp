@@ -59,6 +59,48 @@ std::optional<rules::engine> load_rule_engine(const std::vector<std::string>& fi
     return rules::engine(std::move(packs), words);
 }
 
+namespace {
+
+// A fastText classifier (intents or languages) and its card (MODEL.card.json beside it, which
+// must name the model's SHA-256). `key` names the configuration key in errors.
+intents_load_result load_classifier_with_card(const std::string& model_file, const std::string& key) {
+    intents_load_result r;
+    const std::string card_file = card_path(model_file, ".json");
+    auto card_text = read_text_file(card_file);
+    if (!card_text) {
+        r.error = key + ": cannot read its card " + card_file + " (written by `triagectl model train`)";
+        return r;
+    }
+    json::error_code ec;
+    auto card = json::parse(*card_text, ec);
+    const json::object* c = ec ? nullptr : card.if_object();
+    const json::value* sha = c ? c->if_contains("model_sha256") : nullptr;
+    const json::value* version = c ? c->if_contains("version") : nullptr;
+    if (!sha || !sha->is_string() || !version || !version->is_string()) {
+        r.error = key + ": " + card_file + " is not a model card (no model_sha256 or version)";
+        return r;
+    }
+    auto bytes = read_text_file(model_file);
+    if (!bytes) {
+        r.error = key + ": cannot read " + model_file;
+        return r;
+    }
+    if (sha256_hex(*bytes) != sha->as_string()) {
+        r.error = key + ": " + model_file + " does not match the SHA-256 in " + card_file +
+                  " (retrain with `triagectl model train`, or restore the file)";
+        return r;
+    }
+    auto m = dialog::model_intent_classifier::load(*bytes, std::string(version->as_string()));
+    if (!m.classifier) {
+        r.error = key + ": " + model_file + ": " + m.error;
+        return r;
+    }
+    r.classifier = std::move(m.classifier);
+    return r;
+}
+
+}  // namespace
+
 intents_load_result load_intents(const std::string& model_file, const std::string& keywords_file) {
     intents_load_result r;
     if (model_file.empty()) {
@@ -75,38 +117,12 @@ intents_load_result load_intents(const std::string& model_file, const std::strin
         r.classifier = std::move(k.classifier);
         return r;
     }
-    const std::string card_file = card_path(model_file, ".json");
-    auto card_text = read_text_file(card_file);
-    if (!card_text) {
-        r.error = "intent_model: cannot read its card " + card_file + " (written by `triagectl model train`)";
-        return r;
-    }
-    json::error_code ec;
-    auto card = json::parse(*card_text, ec);
-    const json::object* c = ec ? nullptr : card.if_object();
-    const json::value* sha = c ? c->if_contains("model_sha256") : nullptr;
-    const json::value* version = c ? c->if_contains("version") : nullptr;
-    if (!sha || !sha->is_string() || !version || !version->is_string()) {
-        r.error = "intent_model: " + card_file + " is not a model card (no model_sha256 or version)";
-        return r;
-    }
-    auto bytes = read_text_file(model_file);
-    if (!bytes) {
-        r.error = "intent_model: cannot read " + model_file;
-        return r;
-    }
-    if (sha256_hex(*bytes) != sha->as_string()) {
-        r.error = "intent_model: " + model_file + " does not match the SHA-256 in " + card_file +
-                  " (retrain with `triagectl model train`, or restore the file)";
-        return r;
-    }
-    auto m = dialog::model_intent_classifier::load(*bytes, std::string(version->as_string()));
-    if (!m.classifier) {
-        r.error = "intent_model: " + model_file + ": " + m.error;
-        return r;
-    }
-    r.classifier = std::move(m.classifier);
-    return r;
+    return load_classifier_with_card(model_file, "intent_model");
+}
+
+intents_load_result load_language_model(const std::string& model_file) {
+    if (model_file.empty()) return {};
+    return load_classifier_with_card(model_file, "language_model");
 }
 
 urgency_model_load_result load_urgency_model(const std::string& model_file) {
@@ -170,7 +186,8 @@ bool only_a_visit_request(const rules::assessment& a) {
 }  // namespace
 
 message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
-                                  const dialog::intent_classifier& intents, std::string_view text) noexcept {
+                                  const dialog::intent_classifier& intents, std::string_view text,
+                                  const dialog::intent_classifier* language) noexcept {
     message_assessment out;
     out.triage = rules.assess(text);
     if (urgency) {
@@ -192,6 +209,15 @@ message_assessment assess_message(const rules::engine& rules, const rules::urgen
     } catch (...) {
         out.intent = {};
     }
+    if (language) {
+        try {
+            auto guess = language->classify(text);
+            out.language = std::move(guess.intent);
+            out.language_confidence = guess.confidence;
+        } catch (...) {
+            // Only allocation can fail: the conversation keeps its language.
+        }
+    }
     return out;
 }
 
@@ -211,6 +237,10 @@ std::string classify_json_line(std::string_view id, const message_assessment& a,
                       {"intent", a.intent.intent},
                       {"intent_confidence", a.intent.confidence},
                       {"rules", findings(a.triage.findings)}};
+    if (!a.language.empty()) {
+        line["language"] = a.language;
+        line["language_confidence"] = a.language_confidence;
+    }
     if (explain) {
         line["findings"] = findings(a.triage.clinical_findings);
         line["suppressed"] = findings(a.triage.suppressed);

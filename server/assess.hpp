@@ -17,6 +17,10 @@ namespace triage::server {
 struct message_assessment {
     rules::assessment triage;
     dialog::intent_guess intent;
+    // The language the message is written in and how sure the language model is; empty when no
+    // language model is loaded (docs/flows.md, "The patient's language").
+    std::string language;
+    double language_confidence = 0;
 };
 
 // Control plane: loads rule packs and the intent classifier from files, printing every problem
@@ -34,6 +38,9 @@ struct intents_load_result {
     std::string error;
 };
 intents_load_result load_intents(const std::string& model_file, const std::string& keywords_file);
+// The language model (`triagectl model train --label lang`): a classifier whose labels are
+// languages. Empty `model_file`: none (the conversation keeps the widget's language).
+intents_load_result load_language_model(const std::string& model_file);
 
 // The learned urgency model and its card (MODEL.card.json beside it: model_sha256, version,
 // thresholds). Empty `model_file`: no model (the rules decide alone). Errors as one line.
@@ -47,7 +54,8 @@ urgency_model_load_result load_urgency_model(const std::string& model_file);
 // `urgency` (may be null) can only raise what the rules found. A message the assessment finds
 // clinical is never given an administrative intent: that intent is kept as the first alternative.
 message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
-                                  const dialog::intent_classifier& intents, std::string_view text) noexcept;
+                                  const dialog::intent_classifier& intents, std::string_view text,
+                                  const dialog::intent_classifier* language = nullptr) noexcept;
 
 // One line of `triagectl classify` output (docs/rules.md). `explain` adds the clinical findings,
 // the suppressed matches, the model's part, the rationale and the pack version after the fields

@@ -84,6 +84,7 @@ std::vector<key_spec> specs() {
     v.push_back(str_key("intents_file", TRIAGE_FIELD(intents_file)));
     v.push_back(str_key("intent_model", TRIAGE_FIELD(intent_model)));
     v.push_back(str_key("urgency_model", TRIAGE_FIELD(urgency_model)));
+    v.push_back(str_key("language_model", TRIAGE_FIELD(language_model)));
     v.push_back({"rule_packs", [](config& c, const std::string& s) {
                      std::vector<std::string> out;
                      std::stringstream ss(s);

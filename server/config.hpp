@@ -29,6 +29,7 @@ struct config {
     // On by default: on the first blind set the rules alone caught 76% of emergencies, with the
     // model 99% (docs/rules.md). A missed emergency costs more than a false alarm.
     std::string urgency_model = "triage-rules/model/urgency.bin";
+    std::string language_model = "dialog/language/model.bin";  // "" keeps the widget's language
     // Word lists (one word per line) that keep real words from being read as typos of red flags.
     std::vector<std::string> rule_dictionaries{"/usr/share/dict/american-english", "/usr/share/dict/spanish"};
     std::string master_key_file;              // or TRIAGE_MASTER_KEY (64 hex characters)

@@ -320,7 +320,7 @@ training_result train_intent_model(const intent_corpus& corpus, std::string_view
         rep.model_sha256 = sha256_hex(model_bytes);
         rep.corpus_sha256 = sha256_hex(corpus_bytes);
         rep.trained_on = everything.size();
-        rep.version = version_in.empty() ? "intents-" + rep.model_sha256.substr(0, 12) : version_in;
+        rep.version = version_in.empty() ? o.version_prefix + rep.model_sha256.substr(0, 12) : version_in;
         if (!holdout.empty()) {
             say("measuring on " + std::to_string(holdout.size()) + " held-out examples");
             intent_metrics h;

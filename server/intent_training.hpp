@@ -44,6 +44,7 @@ struct training_options {
     int maxn = 6;
     int bucket = 20000;  // PEERS.md: the default makes a 160 MB model
     int holdout_percent = 0;  // >0: that share of the corpus (by a hash of the text) is never trained on
+    std::string version_prefix = "intents-";  // "language-" for the language model (labels en, es)
 };
 
 struct intent_metrics {

@@ -46,6 +46,7 @@ struct shared_services {
     staff::login_throttle& throttle;
     staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
     const rules::urgency_model* urgency = nullptr;  // null when no urgency model is configured
+    const dialog::intent_classifier* language = nullptr;  // null when no language model is configured
 };
 
 // The associated data a transcript entry is sealed with: the same for every writer (the patient's

@@ -9,6 +9,7 @@
 #include "server/app.hpp"
 #include "server/assess.hpp"
 #include "server/clinic_directory.hpp"
+#include "server/conversation_drill.hpp"
 #include "server/ids.hpp"
 #include "server/intent_training.hpp"
 #include "server/urgency_training.hpp"
@@ -57,10 +58,15 @@ int usage() {
         "  rules model train CASES.jsonl... [--out FILE] [--seed N] [--folds K] [--min-recall PCT] [--version V]\n"
         "                                  train the urgency model, choose its thresholds and write its card\n"
         "  rules list PACK.yaml... [--markdown]   list the rules in force\n"
+        "  conversations test [CORPUS.jsonl...] [--flow FILE] [--outcomes FILE] [--min-completion PCT] [--show N]\n"
+        "                                  play scripted patients against the flow (no network): task completion,\n"
+        "                                  dead ends, turns per task, misunderstandings, per language and task\n"
         "  model train [CORPUS.jsonl...] [--extra TRAIN_ONLY.jsonl]... [--out FILE] [--seed N] [--folds K] [--holdout PCT] [--version V]\n"
+        "              [--label lang]   (the language model: each line labelled with its language, dialog/language/model.bin)\n"
         "              [--epoch N] [--lr X] [--dim N] [--word-ngrams N] [--minn N] [--maxn N]\n"
         "                                  train the intent model and write its card next to it\n"
-        "  classify [--rules FILE]... [--urgency-model FILE | --rules-only] [--model FILE | --intents KEYWORDS.yaml] [--explain]\n"
+        "  classify [--rules FILE]... [--urgency-model FILE | --rules-only] [--model FILE | --intents KEYWORDS.yaml]\n"
+        "           [--language-model FILE] [--explain]   (--language-model adds language, language_confidence)\n"
         "                                  read JSON lines {id,text,lang} on stdin, write assessments\n",
         stderr);
     return 2;
@@ -310,8 +316,9 @@ int rules_list(const std::vector<std::string>& args) {
 int model_train(const std::vector<std::string>& args) {
     std::vector<std::string> corpus_files;
     std::vector<std::string> extra_files;
-    std::string out = "dialog/intents/model.bin";
+    std::string out;
     std::string version;
+    bool label_language = false;
     server::training_options o;
     auto number = [](const std::string& s, int lo, int hi, int& to) {
         char* end = nullptr;
@@ -324,6 +331,7 @@ int model_train(const std::vector<std::string>& args) {
         const std::string& a = args[i];
         const bool has_value = i + 1 < args.size();
         if (a == "--out" && has_value) out = args[++i];
+        else if (a == "--label" && has_value && args[i + 1] == "lang") { label_language = true; ++i; }
         else if (a == "--version" && has_value) version = args[++i];
         else if (a == "--extra" && has_value) extra_files.push_back(args[++i]);
         else if (a == "--seed" && has_value && number(args[i + 1], 0, 1 << 30, o.seed)) ++i;
@@ -349,6 +357,8 @@ int model_train(const std::vector<std::string>& args) {
                        "dialog/intents/corpus_es.jsonl", "dialog/intents/corpus_frontdesk.jsonl",
                        "dialog/intents/corpus_retired_blind.jsonl"};
     }
+    if (out.empty()) out = label_language ? "dialog/language/model.bin" : "dialog/intents/model.bin";
+    if (label_language) o.version_prefix = "language-";
     const std::size_t measured_files = corpus_files.size();
     corpus_files.insert(corpus_files.end(), extra_files.begin(), extra_files.end());
     // One corpus from every file, in the order given; the card's checksum covers them all.
@@ -371,6 +381,8 @@ int model_train(const std::vector<std::string>& args) {
                 continue;
             }
             e.train_only = fi >= measured_files;
+            // The language model: the same corpus, labelled with the language each line is in.
+            if (label_language) e.intent = e.lang;
             corpus.examples.push_back(std::move(e));
         }
         for (auto& e : part.errors) corpus.errors.push_back(std::move(e));
@@ -417,8 +429,110 @@ int model_train(const std::vector<std::string>& args) {
     return 0;
 }
 
+// `triagectl conversations test`: scripted patients against the flow (server/conversation_drill.hpp).
+int conversations_test(const std::vector<std::string>& args) {
+    const server::config defaults;
+    std::vector<std::string> files;
+    std::string flow_file = defaults.flow_file;
+    std::string outcomes_file = "tests/corpus/conversations/outcomes.json";
+    double min_completion = 95;
+    int show = 5;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (a == "--flow" && has_value) flow_file = args[++i];
+        else if (a == "--outcomes" && has_value) outcomes_file = args[++i];
+        else if (a == "--min-completion" && has_value) min_completion = std::strtod(args[++i].c_str(), nullptr);
+        else if (a == "--show" && has_value) show = std::atoi(args[++i].c_str());
+        else if (!a.starts_with("--")) files.push_back(a);
+        else {
+            std::fprintf(stderr, "triagectl: conversations test: bad option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    if (files.empty()) files.push_back("tests/corpus/conversations/conversations.jsonl");
+    auto flow_text = server::read_text_file(flow_file);
+    if (!flow_text) { std::fprintf(stderr, "triagectl: cannot read %s\n", flow_file.c_str()); return 2; }
+    auto flow = dialog::load_flow(*flow_text, flow_file);
+    for (const auto& d : flow.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
+    if (!flow.loaded) return 2;
+    auto outcomes_text = server::read_text_file(outcomes_file);
+    if (!outcomes_text) { std::fprintf(stderr, "triagectl: cannot read %s\n", outcomes_file.c_str()); return 2; }
+    auto outcomes = server::parse_outcome_map(*outcomes_text);
+    if (!outcomes.error.empty()) { std::fprintf(stderr, "triagectl: %s: %s\n", outcomes_file.c_str(), outcomes.error.c_str()); return 2; }
+    auto engine = server::load_rule_engine(defaults.rule_packs);
+    if (!engine) return 2;
+    auto urgency = server::load_urgency_model(defaults.urgency_model);
+    auto intents = server::load_intents(defaults.intent_model, defaults.intents_file);
+    auto language = server::load_language_model(defaults.language_model);
+    for (const std::string* e : {&urgency.error, &intents.error, &language.error})
+        if (!e->empty()) { std::fprintf(stderr, "triagectl: %s\n", e->c_str()); return 2; }
+    std::vector<server::scripted_patient> patients;
+    for (const auto& f : files) {
+        auto bytes = server::read_text_file(f);
+        if (!bytes) { std::fprintf(stderr, "triagectl: cannot read %s\n", f.c_str()); return 2; }
+        auto c = server::parse_conversation_corpus(*bytes, f);
+        for (const auto& e : c.errors) std::fprintf(stderr, "%s\n", e.c_str());
+        if (!c.errors.empty()) return 2;
+        for (auto& p : c.patients) {
+            if (!outcomes.states.count(p.outcome)) {
+                std::fprintf(stderr, "%s: %s: outcome '%s' is not in %s\n", f.c_str(), p.id.c_str(), p.outcome.c_str(), outcomes_file.c_str());
+                return 2;
+            }
+            patients.push_back(std::move(p));
+        }
+    }
+    server::drill_services services{*flow.loaded, *engine, urgency.model.get(), *intents.classifier,
+                                    language.classifier.get(), outcomes};
+    struct tally { int n = 0, done = 0, dead = 0, person = 0, turns = 0, misunderstood = 0, switched = 0; };
+    std::map<std::string, tally> by_lang, by_task;
+    std::vector<server::conversation_result> failures;
+    for (const auto& p : patients) {
+        auto r = server::play(services, p);
+        for (tally* t : {&by_lang[r.lang], &by_task[r.task]}) {
+            ++t->n;
+            t->done += r.completed;
+            t->dead += r.dead_end;
+            t->person += !r.completed && r.person;
+            t->turns += r.completed ? r.patient_turns : 0;
+            t->misunderstood += r.misunderstood;
+            t->switched += r.final_language == r.lang;
+        }
+        if (!r.completed) failures.push_back(std::move(r));
+    }
+    auto row = [](const std::string& name, const tally& t) {
+        std::printf("  %-20s %5d   %6.1f%% (%d)   %5d   %5d   %10.1f   %14.2f   %6.1f%%\n", name.c_str(), t.n,
+                    t.n ? 100.0 * t.done / t.n : 0.0, t.done, t.dead, t.person, t.done ? double(t.turns) / t.done : 0.0,
+                    t.n ? double(t.misunderstood) / t.n : 0.0, t.n ? 100.0 * t.switched / t.n : 0.0);
+    };
+    std::printf("flow %s, %zu scripted conversations, every one started in English\n\n", flow_file.c_str(), patients.size());
+    const char* header = "  %-20s %5s   %-13s   %5s   %5s   %10s   %14s   %7s\n";
+    std::printf(header, "language", "cases", "completed", "dead", "person", "turns/task", "misunderstood", "in lang");
+    for (const auto& [k, t] : by_lang) row(k, t);
+    std::printf("\n");
+    std::printf(header, "task", "cases", "completed", "dead", "person", "turns/task", "misunderstood", "in lang");
+    for (const auto& [k, t] : by_task) row(k, t);
+    std::printf("\n(dead: ended or stalled with neither the outcome nor a person; person: not the outcome, but a person was offered or took over;\n"
+                " turns/task: patient messages until the outcome; misunderstood: answers asked again, per conversation;\n"
+                " in lang: the conversation ended in the patient's language)\n");
+    int shown = 0;
+    for (const auto& r : failures) {
+        if (shown++ >= show) break;
+        std::printf("\n%s [%s %s] wanted %s, reached %s%s\n", r.id.c_str(), r.lang.c_str(), r.task.c_str(), r.outcome.c_str(),
+                    r.reached.empty() ? "nothing" : r.reached.c_str(), r.dead_end ? " (DEAD END)" : "");
+        for (const auto& line : r.transcript) std::printf("    %s\n", line.substr(0, 160).c_str());
+    }
+    bool ok = true;
+    for (const auto& [lang, t] : by_lang) {
+        if (t.dead > 0) ok = false;
+        if (t.n && 100.0 * t.done / t.n < min_completion) ok = false;
+    }
+    std::printf("\n%s\n", ok ? "PASS" : "FAIL: below the completion floor or a dead end");
+    return ok ? 0 : 1;
+}
+
 int classify(const std::vector<std::string>& rule_files, const std::string& urgency_file, const std::string& model_file,
-             const std::string& intents_file, bool explain) {
+             const std::string& intents_file, const std::string& language_file, bool explain) {
     auto engine = server::load_rule_engine(rule_files);
     if (!engine) return 2;
     auto urgency = server::load_urgency_model(urgency_file);
@@ -429,6 +543,11 @@ int classify(const std::vector<std::string>& rule_files, const std::string& urge
     auto loaded = server::load_intents(model_file, intents_file);
     if (!loaded.classifier) {
         std::fprintf(stderr, "triagectl: %s\n", loaded.error.c_str());
+        return 2;
+    }
+    auto language = server::load_language_model(language_file);
+    if (!language.error.empty()) {
+        std::fprintf(stderr, "triagectl: %s\n", language.error.c_str());
         return 2;
     }
     const auto& intents = loaded.classifier;
@@ -460,7 +579,7 @@ int classify(const std::vector<std::string>& rule_files, const std::string& urge
             ++bad;
             continue;
         }
-        auto a = server::assess_message(*engine, urgency.model.get(), *intents, text->as_string());
+        auto a = server::assess_message(*engine, urgency.model.get(), *intents, text->as_string(), language.classifier.get());
         std::string out = server::classify_json_line(id, a, explain);
         std::fwrite(out.data(), 1, out.size(), stdout);
         std::fputc('\n', stdout);
@@ -517,6 +636,9 @@ int main(int argc, char** argv) {
     if (cmd == "model" && args.size() >= 2 && args[1] == "train") {
         return model_train(std::vector<std::string>(args.begin() + 2, args.end()));
     }
+    if (cmd == "conversations" && args.size() >= 2 && args[1] == "test") {
+        return conversations_test(std::vector<std::string>(args.begin() + 2, args.end()));
+    }
     if (cmd == "classify") {
         std::vector<std::string> rule_files;
         // The server's defaults, so that classify answers as a default server would.
@@ -524,11 +646,14 @@ int main(int argc, char** argv) {
         std::string intents_file = defaults.intents_file;
         std::string model_file = defaults.intent_model;
         std::string urgency_file = defaults.urgency_model;
+        // Off by default: the documented output has exactly the interface's fields (docs/rules.md).
+        std::string language_file;
         bool explain = false;
         for (std::size_t i = 1; i < args.size(); ++i) {
             if (args[i] == "--explain") explain = true;
             else if (args[i] == "--urgency-model" && i + 1 < args.size()) urgency_file = args[++i];
             else if (args[i] == "--rules-only") urgency_file.clear();
+            else if (args[i] == "--language-model" && i + 1 < args.size()) language_file = args[++i];
             else if (args[i] == "--model" && i + 1 < args.size()) model_file = args[++i];
             else if (args[i] == "--intents" && i + 1 < args.size()) { intents_file = args[++i]; model_file.clear(); }
             else if (args[i] == "--rules" && i + 1 < args.size()) rule_files.push_back(args[++i]);
@@ -536,7 +661,7 @@ int main(int argc, char** argv) {
             else return usage();
         }
         if (rule_files.empty()) rule_files.push_back("triage-rules/packs/core.yaml");
-        return classify(rule_files, urgency_file, model_file, intents_file, explain);
+        return classify(rule_files, urgency_file, model_file, intents_file, language_file, explain);
     }
 
     auto cfg = load_cfg(config_path);

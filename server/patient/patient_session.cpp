@@ -354,7 +354,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
     c.state.lang = f.lang;
     if (!f.time_zone.empty()) c.state.slots["time_zone"] = f.time_zone;
     if (!f.contact.empty()) c.contact_index = shared_.keys.blind_index(f.contact, "conversation.contact");
-    auto step = dialog::advance(shared_.flow, c.state, dialog::conversation_started{f.lang},
+    auto step = dialog::advance(shared_.flow, c.state, dialog::conversation_started{f.lang, f.lang_chosen},
                                 std::chrono::system_clock::now());
     std::uint64_t first = c.state.next_seq;
     c.state = std::move(step.state);
@@ -500,7 +500,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
 
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
     const auto classifier = shared_.intents.current();
-    auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text);
+    auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text, shared_.language);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
     // With a person in the conversation, the message is for them; a red flag is still answered
@@ -546,12 +546,14 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     auto now = std::chrono::system_clock::now();
 
     auto run_step = [&](const dialog::conversation_state& from) {
-        return dialog::advance(shared_.flow, from, dialog::patient_said{m.text, a, intent}, now);
+        return dialog::advance(shared_.flow, from,
+                               dialog::patient_said{m.text, a, intent, assessed.language, assessed.language_confidence}, now);
     };
     dialog::conversation_state before = conv_->state;
     before.next_seq = std::max(before.next_seq, seq_floor_);
     dialog::step step = run_step(before);
     std::uint64_t patient_seq = before.next_seq;
+    if (step.state.lang != before.lang) co_await out_.send(protocol::language_frame(step.state.lang));
     bool sent_early = false;
     if (emergency) {
         // 2. The safety instruction goes out now, before storage or network (STYLE A6).

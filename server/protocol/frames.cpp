@@ -82,12 +82,16 @@ parse_result parse_client_frame(std::string_view text) {
         return message_frame{std::move(id), std::string(s)};
     }
     if (t == "start") {
-        if (auto e = check_keys({"type", "v", "lang", "time_zone", "contact"})) return *e;
+        if (auto e = check_keys({"type", "v", "lang", "lang_chosen", "time_zone", "contact"})) return *e;
         if (auto e = check_version(*o)) return *e;
         start_frame f;
         if (auto* l = o->if_contains("lang")) {
             if (!l->is_string() || (l->get_string() != "en" && l->get_string() != "es")) return err("invalid_message", "lang");
             f.lang = std::string(l->get_string());
+        }
+        if (auto* c = o->if_contains("lang_chosen")) {
+            if (!c->is_bool()) return err("invalid_message", "lang_chosen");
+            f.lang_chosen = c->get_bool();
         }
         if (auto* z = o->if_contains("time_zone")) {
             // The browser's IANA zone, so that appointment times read as the patient's own clock.
@@ -190,6 +194,10 @@ std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_vi
 }
 
 std::string typing_frame_out(bool on) { return json::serialize(json::object{{"type", "typing"}, {"on", on}}); }
+
+std::string language_frame(std::string_view lang) {
+    return json::serialize(json::object{{"type", "language"}, {"lang", lang}});
+}
 std::string staff_typing_frame(bool on) {
     return json::serialize(json::object{{"type", "typing"}, {"on", on}, {"who", "staff"}});
 }

@@ -16,6 +16,7 @@ inline constexpr int version = 1;
 
 struct start_frame {
     std::string lang = "en";
+    bool lang_chosen = false;  // the patient picked `lang` (the widget's button): not switched by detection
     std::string time_zone;  // IANA, optional; the clinic's zone when absent
     std::string contact;    // the browser's returning-contact id, optional (docs/protocol.md)
 };
@@ -52,6 +53,9 @@ std::string bot_frame(std::uint64_t seq, std::string_view text, const std::vecto
 std::string dialable(std::string_view number);
 std::string patient_frame(std::uint64_t seq, std::string_view id, std::string_view text);
 std::string typing_frame_out(bool on);
+// The conversation now speaks `lang` (read from what the patient wrote): the widget switches its
+// own words too (docs/protocol.md, "language").
+std::string language_frame(std::string_view lang);
 // Live takeover by clinic staff (docs/staff-api.md, "What the patient sees").
 std::string staff_typing_frame(bool on);
 std::string staff_joined_frame(std::string_view name, std::string_view role);

@@ -56,6 +56,18 @@ test('a request typed at the consent question continues to booking after yes', a
   await context.close();
 });
 
+test('a Spanish first message continues in Spanish, and the widget follows', async () => {
+  const { context, page } = await openChat();
+  await send(page, 'tengo fiebre y dolor de cabeza desde ayer');
+  await page.locator(BOT).filter({ hasText: '¿Quiere continuar con el asistente?' }).waitFor();
+  // The widget's own words switched too, without starting over.
+  await page.getByLabel('Escriba su mensaje').waitFor();
+  assert.equal(await page.locator(ROOT).getAttribute('lang'), 'es');
+  assert.equal(await page.locator('[data-testid="msg-patient"]').count(), 1, 'the conversation was kept');
+  await page.screenshot({ path: path.join(SHOTS, 'spanish-detected.png') });
+  await context.close();
+});
+
 test('the emergency card has a working tel: link to the clinic\'s emergency number, first in the card', async () => {
   const { context, page } = await openChat();
   await send(page, 'my dad is grey and sweaty and has crushing chest pain');

@@ -108,6 +108,7 @@ intents_file: $here/dialog/intents.yaml
 ${model_line:-intent_model: $here/dialog/intents/model.bin}
 rule_packs: [$packs]
 urgency_model: $here/triage-rules/model/urgency.bin
+language_model: $here/dialog/language/model.bin
 io_threads: $threads
 $extra
 $fhir

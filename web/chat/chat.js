@@ -950,6 +950,8 @@ class TriageChat {
   // returning-contact id (see BEHAVIOUR).
   startFrame() {
     const frame = { type: 'start', v: PROTOCOL_VERSION, lang: this.lang };
+    // Picked with the language button: what the patient writes does not switch it.
+    if (normLang(this.store.get('lang')) === this.lang) frame.lang_chosen = true;
     try {
       const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
       if (tz) frame.time_zone = tz;
@@ -1046,6 +1048,7 @@ class TriageChat {
       case 'patient': return this.onPatient(msg);
       case 'bot': return this.onBot(msg);
       case 'typing': return msg.who === 'staff' ? this.showStaffTyping(msg.on === true) : this.showTyping(msg.on === true);
+      case 'language': return this.onLanguage(msg);
       case 'error': return this.onError(msg);
       case 'end': return this.setEnded(true, typeof msg.reason === 'string' ? msg.reason : null);
       case 'staff_joined': return this.onStaffJoined(msg);
@@ -1063,6 +1066,12 @@ class TriageChat {
     const l = normLang(lang);
     if (l && l !== this.lang) { this.lang = l; this.applyStrings(); }
     this.setState('connected');
+  }
+
+  /** The conversation switched language because of what the patient wrote: follow it. */
+  onLanguage(msg) {
+    const l = normLang(msg.lang);
+    if (l && l !== this.lang) { this.lang = l; this.applyStrings(); }
   }
 
   onStarted(msg) {

@@ -85,6 +85,17 @@ TEST(ConversationState, RejectsWrongTypes) {
     EXPECT_EQ(error_of("highest_urgency", "severe"), json::error::unknown_name);
     EXPECT_EQ(error_of("next_seq", 0), json::error::not_exact);
     EXPECT_EQ(error_of("next_seq", "5"), json::error::not_number);
+    EXPECT_EQ(error_of("language_chosen", "yes"), json::error::not_bool);
+}
+
+TEST(ConversationState, AChosenLanguageRoundTrips) {
+    auto s = sample();
+    s.language_chosen = true;
+    auto back = conversation_state_from_json(json::parse(json::serialize(to_json(s))));
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_TRUE(back->language_chosen);
+    // Not written when unset, so states saved before it existed read the same.
+    EXPECT_FALSE(to_json(sample()).as_object().contains("language_chosen"));
 }
 
 TEST(ConversationState, RejectsMissingAndUnknownFields) {

@@ -422,6 +422,48 @@ TEST(Engine, EmergencyInSpanish) {
               "Esto puede ser una emergencia. Llame al 911 ahora o vaya a la sala de emergencias más cercana. No maneje usted.");
 }
 
+patient_said written_in(patient_said e, std::string language, double confidence) {
+    e.language = std::move(language);
+    e.language_confidence = confidence;
+    return e;
+}
+
+TEST(Engine, AMessageInTheOtherLanguageSwitchesTheConversation) {
+    // Issue 18: "tengo fiebre y dolor de cabeza desde ayer" got the English retry.
+    auto st = run(at_state("welcome"),
+                  written_in(said("tengo fiebre y dolor de cabeza desde ayer", urgency::self_care, "symptom_report"), "es", 0.98));
+    EXPECT_EQ(st.state.lang, "es");
+    ASSERT_FALSE(st.replies.empty());
+    EXPECT_TRUE(contains(st.replies[0].text, "¿Quiere continuar con el asistente?")) << st.replies[0].text;
+    // The safety instruction of a first message follows the patient's language too.
+    auto emergency = run(at_state("welcome"), written_in(said("mi papa no puede respirar y esta morado", urgency::emergency,
+                                                              "symptom_report", true), "es", 0.99));
+    EXPECT_EQ(emergency.state.lang, "es");
+    EXPECT_EQ(emergency.replies[0].text,
+              "Esto puede ser una emergencia. Llame al 911 ahora o vaya a la sala de emergencias más cercana. No maneje usted.");
+}
+
+TEST(Engine, ShortUnsureOrChosenLanguageIsKept) {
+    // Two words say too little.
+    EXPECT_EQ(run(at_state("welcome"), written_in(said("si claro"), "es", 0.99)).state.lang, "en");
+    // Mixed text reads below the confidence.
+    EXPECT_EQ(run(at_state("reason"), written_in(said("tengo un appointment el lunes"), "es", 0.6)).state.lang, "en");
+    // The patient asked for English: Spanish words (a name, an address) no longer switch it.
+    auto chosen = run(at_state("welcome", "es"), said("English please"));
+    EXPECT_EQ(chosen.state.lang, "en");
+    EXPECT_TRUE(chosen.state.language_chosen);
+    auto later = run(chosen.state, written_in(said("vivo en la calle de la Reina numero cinco"), "es", 0.99));
+    EXPECT_EQ(later.state.lang, "en");
+    // Past the first two messages the patient is answering questions: a name reads as English.
+    auto named = at_state("booking_name", "es");
+    named.turns = 4;
+    EXPECT_EQ(run(named, written_in(said("Linh Thi Nguyen"), "en", 0.99)).state.lang, "es");
+    // Picked with the widget's button when the conversation started: the same.
+    auto started = run(conversation_state{}, conversation_started{"en", true});
+    EXPECT_TRUE(started.state.language_chosen);
+    EXPECT_EQ(run(started.state, written_in(said("quiero hacer una cita por favor"), "es", 0.99)).state.lang, "en");
+}
+
 TEST(Engine, SpeakToHumanInterrupt) {
     auto st = run(at_state("booking_date"), said("can I talk to a real person", urgency::none, "speak_to_human"));
     EXPECT_EQ(st.state.current_state, "handoff");

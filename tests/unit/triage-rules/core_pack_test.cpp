@@ -146,6 +146,26 @@ TEST(core_pack, same_day_needs_that_are_not_emergencies) {
     for (const auto& c : cases) check(c);
 }
 
+TEST(core_pack, uncommon_emergencies_written_as_people_write_them) {
+    const labelled cases[] = {
+        {"my grandson was chewing on one of grandpa's old fentanyl patches", E},
+        {"the baby got into the rat poison under the sink and was licking it", E},
+        {"el niño se comio el veneno para ratas que estaba detras de la estufa", E},
+        {"45M, ingested unknown qty of his wife's pills about an hour ago", E},
+        {"probably my last message. tell my sister i'm sorry", E},
+        {"este es mi ultimo mensaje, diganle a mi mama que lo siento", E},
+        {"sometimes I think about swerving into oncoming traffic on the way home", E},
+        {"what's the tallest bridge around here", E},
+        {"she gave birth two weeks ago and now she hears voices and says the baby isn't ours", E},
+        {"erection that won't go away for 5 hours and it hurts", E},
+        {"grandma fell in the bathroom, her hip hurts and she can't stand up", E},
+        // The same words, harmless.
+        {"did you get my last message about the bill?", N},
+        {"can I bring a nicotine patch prescription to the pharmacy", N},
+    };
+    for (const auto& c : cases) check(c);
+}
+
 TEST(core_pack, red_flag_at_the_end_of_a_long_message) {
     std::string msg;
     while (msg.size() < 5000) msg += "I would like to ask about my appointment and the parking. ";
@@ -210,7 +230,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.6");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.7");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
