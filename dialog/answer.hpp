@@ -22,6 +22,12 @@ namespace triage::dialog {
 std::optional<std::string> interpret_answer(const flow_state& s, std::string_view patient_text,
                                             std::string_view intent, std::chrono::system_clock::time_point now);
 
+// For a date state with `dates: future` or `past`: why a date the patient wrote does not answer
+// it ("past": a preferred day that has gone by, e.g. a birth date typed at the wrong question;
+// "future": a birth date still to come). Nullopt when the text is no date or the date fits.
+std::optional<std::string> date_refusal(const flow_state& s, std::string_view patient_text,
+                                        std::chrono::system_clock::time_point now);
+
 // True when the whole message is only a yes or a no ("yes", "sí", "no thanks"): it answers the
 // question and says nothing more, so no request can be carried from it, whatever a classifier
 // (local or remote) makes of it.

@@ -16,6 +16,8 @@ struct builtin_texts {
     const char* hint_yes_no;
     const char* hint_choice;
     const char* hint_date;
+    const char* hint_past_date;    // a preferred day that has gone by
+    const char* hint_future_date;  // a birth date still to come
     const char* hint_phone;
     const char* hint_text;
     const char* yes;
@@ -32,6 +34,8 @@ constexpr builtin_texts english = {
     "Please answer yes or no.",
     "Please tap one of the options.",
     "Please write a date, for example \"tomorrow\" or 03/14/2026.",
+    "That date has already passed. Please choose today or a later day, for example \"tomorrow\" or \"next Tuesday\".",
+    "That date is still to come. Please write your date of birth, for example 02/14/1980.",
     "Please write your phone number using digits, for example 555 010 0123.",
     "Please write a few words.",
     "Yes",
@@ -48,6 +52,8 @@ constexpr builtin_texts spanish = {
     "Por favor, responda sí o no.",
     "Por favor, toque una de las opciones.",
     "Por favor, escriba una fecha, por ejemplo \"mañana\" o 03/14/2026.",
+    "Esa fecha ya pasó. Por favor, elija hoy o un día después, por ejemplo \"mañana\" o \"el martes\".",
+    "Esa fecha todavía no llega. Por favor, escriba su fecha de nacimiento, por ejemplo 02/14/1980.",
     "Por favor, escriba su número de teléfono con cifras, por ejemplo 555 010 0123.",
     "Por favor, escriba unas palabras.",
     "Sí",
@@ -162,6 +168,14 @@ public:
         const auto& b = builtin(st.lang);
         out_.replies.push_back({std::move(text), {{b.yes, "yes"}, {b.no, "no"}, {b.not_sure, "not sure"}}, s.id});
         return true;
+    }
+
+    // The same red-flag question again, after an answer that was neither yes, no nor "not sure".
+    void reask_follow_up(const flow_state& s) {
+        const auto& b = builtin(out_.state.lang);
+        const std::size_t before = out_.replies.size();
+        if (!ask_follow_up(s, false) || out_.replies.size() == before) return;
+        out_.replies.back().text = std::string(b.sorry) + " " + b.hint_yes_no + " " + out_.replies.back().text;
     }
 
     // After the questions: the state's `next` with the urgency they raised (never below the
@@ -317,7 +331,7 @@ public:
         out_.clarified = true;
     }
 
-    void reprompt(const flow_state& s) {
+    void reprompt(const flow_state& s, std::string_view patient_text, std::chrono::system_clock::time_point now) {
         const auto& b = builtin(out_.state.lang);
         const char* hint = b.hint_text;
         switch (s.input) {
@@ -326,6 +340,12 @@ public:
         case input_kind::date: hint = b.hint_date; break;
         case input_kind::phone: hint = b.hint_phone; break;
         default: break;
+        }
+        // A date that is a date, only not one this question takes: say why, before the question.
+        if (auto why = date_refusal(s, patient_text, now)) {
+            const char* reason = *why == "past" ? b.hint_past_date : b.hint_future_date;
+            say(s, reason);
+            return;
         }
         if (!s.reprompt.empty()) {
             std::string text = std::string(b.sorry) + " " + substitute(pick(s.reprompt));
@@ -449,14 +469,20 @@ std::vector<const choice_option*> clarify_candidates(const flow_state& s, const 
 
 // Only a plain "no" rules a red flag out. "Not sure", "no sé", "maybe", a description or no
 // readable answer take the safer branch, as nurse triage does.
-bool plain_no(std::string_view text, std::chrono::system_clock::time_point now) {
-    static constexpr std::string_view unsure[] = {"not sure", "unsure", "dont know", "do not know", "maybe", "idk",
+constexpr std::string_view unsure_words[] = {"not sure", "unsure", "dont know", "do not know", "maybe", "idk",
                                                   "kind of", "sort of", "a little", "a bit", "i think", "no se",
                                                   "no estoy segur", "tal vez", "quizas", "quiza", "puede ser", "creo que",
                                                   "un poco", "mas o menos", "not really sure"};
+
+bool sounds_unsure(const std::string& folded) {
+    for (auto u : unsure_words)
+        if (folded.find(u) != std::string::npos) return true;
+    return false;
+}
+
+bool plain_no(std::string_view text, std::chrono::system_clock::time_point now) {
     const std::string folded = text::fold(text);
-    for (auto u : unsure)
-        if (folded.find(u) != std::string::npos) return false;
+    if (sounds_unsure(folded)) return false;
     flow_state yes_no;
     yes_no.input = input_kind::yes_no;
     auto a = interpret_answer(yes_no, text, {}, now);
@@ -474,7 +500,20 @@ void on_follow_up_answer(turn& t, const flow_state& s, const patient_said& e, bo
         t.ask_follow_up(s, false);  // the same question, in the language just asked for
         return;
     }
+    if (pending && st.retries == 0 && e.assessment.level == rules::urgency::none) {
+        // An answer that is no answer at all ("actually make it Thursday"): asked once more with
+        // the hint, rather than read as a yes; a second one takes the safer branch.
+        flow_state yes_no;
+        yes_no.input = input_kind::yes_no;
+        const std::string folded = text::fold(e.text);
+        if (!interpret_answer(yes_no, e.text, {}, now) && !sounds_unsure(folded)) {
+            st.retries = 1;
+            t.reask_follow_up(s);
+            return;
+        }
+    }
     if (pending) {
+        st.retries = 0;
         const auto& q = it->second[static_cast<std::size_t>(st.follow_up_asked)];
         if (!plain_no(e.text, now)) st.follow_up_level = std::max(st.follow_up_level, q.yes);
         ++st.follow_up_asked;
@@ -547,7 +586,7 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     // "Yes, I need to book a visit": the yes answers the question, the request is carried on. A
     // bare "yes" (a button tap) carries nothing, whatever a classifier made of the one word.
     if (answer && *answer == "yes" && cur->input == input_kind::yes_no && carryable(intent) &&
-        !is_bare_yes_no(e.text) && t.option_anywhere(intent))
+        !is_bare_yes_no(e.text) && text::words(text::fold(e.text)).size() >= 3 && t.option_anywhere(intent))
         st.carried_intent = std::string(intent);
     if (answer) {
         std::optional<std::string> previous;
@@ -569,6 +608,9 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     const choice_option* request = nullptr;
     if (cur->input == input_kind::yes_no && carryable(intent)) request = t.option_anywhere(intent);
     if (request) st.carried_intent = std::string(intent);
+    // A date, only not one this question takes (a birth date at "which day?"): understood, so
+    // not a miss; the patient is told why.
+    if (date_refusal(*cur, e.text, now)) return t.reprompt(*cur, e.text, now);
     if (++st.retries >= max_retries) {
         // Not understood twice: offer a person and a way back; the conversation stays open.
         const auto& f = t.definition();
@@ -578,7 +620,7 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     }
     if (!candidates.empty()) return t.ask_which(*cur, candidates);
     if (request) return t.reprompt_carrying(*cur, *request);
-    t.reprompt(*cur);
+    t.reprompt(*cur, e.text, now);
 }
 
 // "I need a refill and my chest hurts": the urgent part is handled now; the other request is

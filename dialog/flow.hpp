@@ -72,6 +72,9 @@ struct flow_state {
     // Said instead of `say` when the answer was not understood (optional): the question alone,
     // without the introduction around it.
     translations reprompt;
+    // For `input: date`: which dates answer it. A preferred day is today or later, a birth date
+    // is in the past; another date is refused with the reason ("That date has passed").
+    enum class date_range : std::uint8_t { any, future, past } dates = date_range::any;
 };
 
 // A red-flag question asked before a non-urgent symptom is booked ("Is this the worst headache

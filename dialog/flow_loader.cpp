@@ -376,7 +376,7 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
     bool has_choices = false;
     std::vector<std::pair<std::string, position>> answers;
     outcomes_.clear();
-    each(sv, {"say", "reprompt", "input", "slot", "choices", "actions", "next", "close", "call", "offers"}, context,
+    each(sv, {"say", "reprompt", "input", "slot", "dates", "choices", "actions", "next", "close", "call", "offers"}, context,
          [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
              if (key == "say") {
                  has_say = true;
@@ -390,6 +390,12 @@ void parser::parse_state(const std::string& id, const YAML::Node& sk, const YAML
                  else if (name) error(at_value(k, v), context + ": `input` must be one of none, free_text, choice, yes_no, date, phone, follow_up");
              } else if (key == "slot") {
                  if (auto n = name_of(k, v, context + ": `slot`")) s.slot = *n;
+             } else if (key == "dates") {
+                 auto name = string_of(k, v, context + ": `dates`");
+                 if (name && *name == "future") s.dates = flow_state::date_range::future;
+                 else if (name && *name == "past") s.dates = flow_state::date_range::past;
+                 else if (name && *name == "any") s.dates = flow_state::date_range::any;
+                 else if (name) error(at_value(k, v), context + ": `dates` must be one of future, past, any");
              } else if (key == "choices") {
                  has_choices = true;
                  s.choices = parse_choices(k, v, context);

@@ -205,7 +205,11 @@ std::string answer(const scripted_patient& p, const dialog::flow& f, const dialo
 }  // namespace
 
 conversation_result play(const drill_services& s, const scripted_patient& p) {
-    conversation_result r{p.id, p.lang, p.task, p.outcome};
+    conversation_result r;
+    r.id = p.id;
+    r.lang = p.lang;
+    r.task = p.task;
+    r.outcome = p.outcome;
     // A fixed clock (Monday 2026-12-07, 15:00 UTC) so that "tomorrow" always means the same day.
     const auto now = std::chrono::sys_days{std::chrono::year{2026} / 12 / 7} + std::chrono::hours{15};
     const auto wanted = s.outcomes.states.find(p.outcome);
@@ -228,8 +232,9 @@ conversation_result play(const drill_services& s, const scripted_patient& p) {
                 r.completed = true;
             if (reply.state == s.flow.misunderstood_state || reply.state == "handoff") r.person = true;
         }
+        // Staff are brought in: handed over, or alerted by an escalation (a red flag, a call-back).
         for (const auto& a : st.actions)
-            if (a.kind == dialog::action_kind::handoff) r.person = true;
+            if (a.kind == dialog::action_kind::handoff || a.kind == dialog::action_kind::escalate) r.person = true;
     };
     dialog::step step = dialog::advance(s.flow, {}, dialog::conversation_started{"en"}, now);
     take(step);

@@ -47,7 +47,8 @@ test('booking request through the default flow, with reconnect and resume in the
   let n = 3;
   for (; n < 10; n++) {
     const value = bot.quick_replies?.length ? bot.quick_replies[0].value
-      : /phone|number/i.test(bot.text) ? '555-0100' : 'tomorrow';
+      : /phone|number/i.test(bot.text) ? '555-0100'
+        : /date of birth/i.test(bot.text) ? '02/14/1980' : 'tomorrow';  // a birth date to come is refused
     turn = await r.say(`b${n}`, value);
     assert.ok(turn.ack, JSON.stringify(turn.frames));
     bot = turn.last;

@@ -70,11 +70,45 @@ TEST(Date, AcceptedForms) {
     EXPECT_EQ(answer(input_kind::date, "hoy"), "2026-03-10");
     EXPECT_EQ(answer(input_kind::date, "mañana"), "2026-03-11");
     EXPECT_EQ(answer(input_kind::date, "pasado mañana"), "2026-03-12");
+    // The way people write days (issue 18). "now" is Tuesday 2026-03-10.
+    EXPECT_EQ(answer(input_kind::date, "03/14/26"), "2026-03-14");
+    EXPECT_EQ(answer(input_kind::date, "3/20"), "2026-03-20");
+    EXPECT_EQ(answer(input_kind::date, "3/2"), "2027-03-02");  // gone by this year: the next one
+    EXPECT_EQ(answer(input_kind::date, "friday"), "2026-03-13");
+    EXPECT_EQ(answer(input_kind::date, "next tuesday"), "2026-03-17");
+    EXPECT_EQ(answer(input_kind::date, "el lunes por la mañana"), "2026-03-16");
+    EXPECT_EQ(answer(input_kind::date, "mañana por la tarde"), "2026-03-11");
+    EXPECT_EQ(answer(input_kind::date, "sorry, I meant Thursday"), "2026-03-12");
+    EXPECT_EQ(answer(input_kind::date, "any day next week"), "2026-03-16");
+    EXPECT_EQ(answer(input_kind::date, "la semana que viene"), "2026-03-16");
+    EXPECT_EQ(answer(input_kind::date, "asap"), "2026-03-10");
+    EXPECT_EQ(answer(input_kind::date, "cualquier dia"), "2026-03-10");
+    EXPECT_EQ(answer(input_kind::date, "March 20"), "2026-03-20");
+    EXPECT_EQ(answer(input_kind::date, "20 de marzo"), "2026-03-20");
+    EXPECT_EQ(answer(input_kind::date, "November 3 1979"), "1979-11-03");
+    EXPECT_EQ(answer(input_kind::date, "14 de marzo de 1980"), "1980-03-14");
+    EXPECT_EQ(answer(input_kind::date, "the 22nd of december"), "2026-12-22");
+}
+
+TEST(Date, DatesAQuestionDoesNotTakeAreRefusedWithTheReason) {
+    flow_state preferred = state_with(input_kind::date);
+    preferred.dates = flow_state::date_range::future;
+    flow_state birth = state_with(input_kind::date);
+    birth.dates = flow_state::date_range::past;
+    const auto now = std::chrono::sys_days{std::chrono::year{2026} / 3 / 10};
+    // A birth date typed at "which day would you prefer?" was booked as the preferred day.
+    EXPECT_EQ(interpret_answer(preferred, "02/14/1980", "other", now), std::nullopt);
+    EXPECT_EQ(date_refusal(preferred, "02/14/1980", now), "past");
+    EXPECT_EQ(interpret_answer(preferred, "today", "other", now), "2026-03-10");
+    EXPECT_EQ(interpret_answer(birth, "tomorrow", "other", now), std::nullopt);
+    EXPECT_EQ(date_refusal(birth, "tomorrow", now), "future");
+    EXPECT_EQ(interpret_answer(birth, "02/14/1980", "other", now), "1980-02-14");
+    EXPECT_EQ(date_refusal(preferred, "no idea", now), std::nullopt);
 }
 
 TEST(Date, RejectedForms) {
-    for (const char* bad : {"", "soon", "2026-02-30", "13/13/2026", "2026-3", "03/14/26", "2026/03/14", "1-2-3",
-                            "0000-01-01", "2026-03-14-01", "next week"})
+    for (const char* bad : {"", "soon", "2026-02-30", "13/13/2026", "2026-3", "2026/03/14", "1-2-3",
+                            "0000-01-01", "2026-03-14-01", "may I come in", "no idea"})
         EXPECT_EQ(answer(input_kind::date, bad), std::nullopt) << bad;
 }
 

@@ -159,6 +159,10 @@ TEST(core_pack, uncommon_emergencies_written_as_people_write_them) {
         {"she gave birth two weeks ago and now she hears voices and says the baby isn't ours", E},
         {"erection that won't go away for 5 hours and it hurts", E},
         {"grandma fell in the bathroom, her hip hurts and she can't stand up", E},
+        {"how long does it take to bleed out from your wrist", E},
+        {"how high does a bridge need to be for it to be certain", E},
+        {"he couldn't get his words out for 5 minutes, it was gibberish, now he's fine", E},
+        {"nana is on coumadin and hit her face on the pavement, big lump on her forehead", E},
         // The same words, harmless.
         {"did you get my last message about the bill?", N},
         {"can I bring a nicotine patch prescription to the pharmacy", N},
@@ -230,7 +234,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.7");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.8");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
