@@ -127,7 +127,7 @@ std::optional<chr::year_month_day> numeric_date(std::string_view raw, chr::sys_d
         const bool has_year = n == 3;
         if (n == 3 && sep == '-' && parts[0].size() == 4) {
             y = *a, m = *b, d = c;
-        } else if (sep == '/') {
+        } else if (sep == '/' || (sep == '-' && n == 3)) {  // "5-1-92" is written like "5/1/92"
             // US order; a first number over 12 can only be a day, as Spanish speakers often write.
             const bool day_first = *a > 12 && *b <= 12;
             m = day_first ? *b : *a, d = day_first ? *a : *b;
@@ -211,7 +211,7 @@ std::optional<chr::year_month_day> worded_date(const std::vector<std::string_vie
             if (b > 0) d = day_number(w[b - 1]);
         }
         if (!d) continue;
-        if (k < w.size() && w[k] == "de") ++k;
+        if (k < w.size() && (w[k] == "de" || w[k] == "del")) ++k;
         if (k < w.size()) y = year_number(w[k]);
         const chr::year_month_day now_ymd{today};
         chr::year_month_day ymd{y ? chr::year{*y} : now_ymd.year(), chr::month{*m}, chr::day{static_cast<unsigned>(*d)}};

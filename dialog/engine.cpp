@@ -564,8 +564,11 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     const bool answered = answer && cur->input != input_kind::free_text &&
                           interpret_answer(*cur, e.text, std::string_view{}, now).has_value();
     if (answered) t.set_message(std::string_view{}, e.assessment.level);
-    if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr)))
+    if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr))) {
+        // The question the interrupt left unanswered is where `to: back` returns.
+        if (cur->input != input_kind::none) st.stuck_at = cur->id;
         return t.run_from(i->target);
+    }
     if (cur->input == input_kind::follow_up)
         return on_follow_up_answer(t, *cur, e, lang && text::words(text::fold(e.text)).size() <= 3, now);
     if (answered) t.set_message(intent, e.assessment.level);
@@ -607,7 +610,11 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     // acknowledged, asked once more, and carried to the menu (docs/flows.md, "Understanding").
     const choice_option* request = nullptr;
     if (cur->input == input_kind::yes_no && carryable(intent)) request = t.option_anywhere(intent);
-    if (request) st.carried_intent = std::string(intent);
+    // What the patient came for stays carried: a later side question ("also, do you take Blue
+    // Cross?") does not replace it.
+    if (request && st.carried_intent.empty()) st.carried_intent = std::string(intent);
+    if (request && st.carried_intent != intent)
+        if (const choice_option* first = t.option_anywhere(st.carried_intent)) request = first;
     // A date, only not one this question takes (a birth date at "which day?"): understood, so
     // not a miss; the patient is told why.
     if (date_refusal(*cur, e.text, now)) return t.reprompt(*cur, e.text, now);

@@ -169,8 +169,13 @@ std::string answer(const scripted_patient& p, const dialog::flow& f, const dialo
     if (!s) return yes;
     using dialog::input_kind;
     switch (s->input) {
-        case input_kind::yes_no:
-            return s->slot == "anything_else" ? no : yes;
+        case input_kind::yes_no: {
+            // "End the chat now?" after a thank-you: the scripted patient has not finished.
+            const bool offers_back = std::any_of(s->next.begin(), s->next.end(), [](const dialog::transition& t) { return t.target == "back"; });
+            // "Anything else?": the patient has not got what it came for yet (the drill stops at the outcome).
+            if (s->slot == "anything_else") return yes;
+            return offers_back ? no : yes;
+        }
         case input_kind::follow_up:
             // Red-flag questions: an urgent or emergency complaint has the signs asked about.
             return p.task == "symptoms_urgent" || p.task == "symptoms_emergency" ? yes : no;
@@ -252,8 +257,13 @@ conversation_result play(const drill_services& s, const scripted_patient& p) {
         if (r.patient_turns == 0) {
             text = p.opening;
         } else {
+            // A typo'd or corrected answer is an answer: it waits for a question typed in words.
+            const dialog::flow_state* waiting = s.flow.find(step.state.current_state);
+            const bool typed_question = waiting && (waiting->input == dialog::input_kind::free_text ||
+                                                    waiting->input == dialog::input_kind::date);
             for (std::size_t i = 0; i < p.noise.size() && text.empty(); ++i)
-                if (!noise_used[i] && p.noise[i].after_turn <= r.patient_turns && !p.noise[i].text.empty()) {
+                if (!noise_used[i] && p.noise[i].after_turn <= r.patient_turns && !p.noise[i].text.empty() &&
+                    (typed_question || (p.noise[i].kind != "typo" && p.noise[i].kind != "correction"))) {
                     noise_used[i] = true;
                     text = p.noise[i].text;
                 }

@@ -88,6 +88,8 @@ TEST(Date, AcceptedForms) {
     EXPECT_EQ(answer(input_kind::date, "November 3 1979"), "1979-11-03");
     EXPECT_EQ(answer(input_kind::date, "14 de marzo de 1980"), "1980-03-14");
     EXPECT_EQ(answer(input_kind::date, "the 22nd of december"), "2026-12-22");
+    EXPECT_EQ(answer(input_kind::date, "2 de abril del 2018"), "2018-04-02");
+    EXPECT_EQ(answer(input_kind::date, "5-1-92"), "1992-05-01");
 }
 
 TEST(Date, DatesAQuestionDoesNotTakeAreRefusedWithTheReason) {
@@ -107,7 +109,7 @@ TEST(Date, DatesAQuestionDoesNotTakeAreRefusedWithTheReason) {
 }
 
 TEST(Date, RejectedForms) {
-    for (const char* bad : {"", "soon", "2026-02-30", "13/13/2026", "2026-3", "2026/03/14", "1-2-3",
+    for (const char* bad : {"", "soon", "2026-02-30", "13/13/2026", "2026-3", "2026/03/14", "1-2-3", "1-2-345",
                             "0000-01-01", "2026-03-14-01", "may I come in", "no idea"})
         EXPECT_EQ(answer(input_kind::date, bad), std::nullopt) << bad;
 }

@@ -491,11 +491,21 @@ TEST(Engine, SpeakToHumanInterrupt) {
     EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::handoff, "patient_request"}}));
 }
 
-TEST(Engine, GoodbyeInterruptCloses) {
+TEST(Engine, AGoodbyeMidTaskAsksBeforeEnding) {
+    // The conversation drill: "gracias!! son bien amables" at the name question ended a cancellation.
     auto st = run(at_state("booking_type"), said("never mind, bye", urgency::none, "goodbye"));
-    EXPECT_EQ(st.state.current_state, "goodbye");
-    EXPECT_TRUE(st.state.ended);
-    EXPECT_EQ(actions_of(st), (std::vector<std::pair<action_kind, std::string>>{{action_kind::close, "completed"}}));
+    EXPECT_EQ(st.state.current_state, "leaving");
+    EXPECT_FALSE(st.state.ended);
+    ASSERT_EQ(st.replies.size(), 1u);
+    EXPECT_EQ(st.replies[0].text, "Thank you! Would you like to end the chat now?");
+    auto yes = run(st.state, said("yes"));
+    EXPECT_TRUE(yes.state.ended);
+    EXPECT_EQ(actions_of(yes), (std::vector<std::pair<action_kind, std::string>>{{action_kind::close, "completed"}}));
+    // "No": back to the question that was being answered.
+    auto no = run(st.state, said("no"));
+    EXPECT_EQ(no.state.current_state, "booking_type");
+    EXPECT_FALSE(no.state.ended);
+    EXPECT_EQ(no.replies.back().text, "What kind of visit would you like?");
 }
 
 TEST(Engine, UnknownCurrentStateGoesToTheFallbackAndEscalates) {
@@ -713,7 +723,7 @@ TEST(Clarify, UnsureIntentsDoNotFireInterrupts) {
     EXPECT_FALSE(st.state.ended);
     EXPECT_NE(st.state.current_state, "goodbye");
     auto sure = run(at_state("reason"), unsure("bye, thanks", "goodbye", 0.95, {}));
-    EXPECT_EQ(sure.state.current_state, "goodbye");
+    EXPECT_EQ(sure.state.current_state, "leaving");
 }
 
 TEST(Clarify, RedFlagsAreNeverHeldUpByAQuestion) {
@@ -760,7 +770,7 @@ TEST(Clarify, APlainAnswerBeatsAConfidentIntentInterrupt) {
     auto bye = said("ok thanks bye");
     bye.intent.intent = "goodbye";
     bye.intent.confidence = 0.97;
-    EXPECT_EQ(run(at_state("booking_date"), bye).state.current_state, "goodbye");
+    EXPECT_EQ(run(at_state("booking_date"), bye).state.current_state, "leaving");
 }
 
 }  // namespace
