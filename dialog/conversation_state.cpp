@@ -32,6 +32,8 @@ json::value to_json(const conversation_state& s) {
     };
     // Only when set: most conversations never carry them.
     if (!s.carried_intent.empty()) out["carried"] = s.carried_intent;
+    if (s.carried_level != rules::urgency::none) out["carried_level"] = rules::to_string(s.carried_level);
+    if (!s.carried_topic.empty()) out["carried_topic"] = s.carried_topic;
     if (!s.stuck_at.empty()) out["stuck_at"] = s.stuck_at;
     if (s.language_chosen) out["language_chosen"] = true;
     // Only while red-flag questions are being asked: most states never carry it.
@@ -88,9 +90,10 @@ void read_count(const json::object& o, std::string_view name, int& out, boost::s
 boost::system::result<conversation_state> conversation_state_from_json(const json::value& v) {
     const json::object* o = v.if_object();
     if (!o) return make(json_error::not_object);
-    static constexpr std::array<std::string_view, 15> known = {
+    static constexpr std::array<std::string_view, 17> known = {
         "flow_id", "flow_version", "current_state", "lang", "slots", "retries", "turns",
-        "ended", "highest_urgency", "next_seq", "offers", "follow_up", "carried", "stuck_at", "language_chosen"};
+        "ended", "highest_urgency", "next_seq", "offers", "follow_up", "carried", "stuck_at", "language_chosen",
+        "carried_level", "carried_topic"};
     for (const auto& kv : *o)
         if (std::find(known.begin(), known.end(), kv.key()) == known.end()) return make(json_error::unknown_name);
 
@@ -148,6 +151,15 @@ boost::system::result<conversation_state> conversation_state_from_json(const jso
     // `carried` and `stuck_at` are written only when set.
     if (o->if_contains("carried") && !ec) read_string(*o, "carried", s.carried_intent, ec);
     if (o->if_contains("stuck_at") && !ec) read_string(*o, "stuck_at", s.stuck_at, ec);
+    if (o->if_contains("carried_topic") && !ec) read_string(*o, "carried_topic", s.carried_topic, ec);
+    if (o->if_contains("carried_level") && !ec) {
+        std::string level;
+        read_string(*o, "carried_level", level, ec);
+        if (ec) return ec;
+        auto u = rules::urgency_from_string(level);
+        if (!u) return make(json_error::unknown_name);
+        s.carried_level = *u;
+    }
     if (const json::value* lc = o->if_contains("language_chosen"); lc && !ec) {
         if (!lc->is_bool()) return make(json_error::not_bool);
         s.language_chosen = lc->get_bool();

@@ -44,6 +44,10 @@ struct conversation_state {
     // A request made where it could not be acted on yet (at the consent question): the next
     // choice state that offers it takes it as its answer.
     std::string carried_intent;
+    // When the carried request is a symptom description: how urgent the rules found it and its
+    // red-flag question topic, so that the symptom path goes on from it instead of asking again.
+    rules::urgency carried_level = rules::urgency::none;
+    std::string carried_topic;
     // The state whose answers were not understood, for the `back` target of `misunderstood`.
     std::string stuck_at;
     // The patient asked for a language ("español"): what they write no longer switches it.

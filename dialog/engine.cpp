@@ -146,6 +146,7 @@ public:
     // message being processed; "default" otherwise. Empty when the flow has none.
     std::string follow_up_topic() const {
         const auto& q = f_.follow_up;
+        if (!carried_topic_.empty() && q.count(carried_topic_)) return carried_topic_;
         if (assessment_) {
             for (const auto& fnd : assessment_->findings)
                 if (q.count(fnd.category)) return fnd.category;
@@ -168,6 +169,18 @@ public:
         const auto& b = builtin(st.lang);
         out_.replies.push_back({std::move(text), {{b.yes, "yes"}, {b.no, "no"}, {b.not_sure, "not sure"}}, s.id});
         return true;
+    }
+
+    // A request made at a yes/no question, kept for the first choice that offers it; a symptom
+    // description keeps its urgency and red-flag topic too.
+    void carry(std::string_view intent) {
+        auto& st = out_.state;
+        st.carried_intent = std::string(intent);
+        if (intent == "symptom_report" && assessment_) {
+            st.carried_level = assessment_->level;
+            const std::string topic = follow_up_topic();
+            st.carried_topic = topic == "default" ? std::string() : topic;
+        }
     }
 
     // The same red-flag question again, after an answer that was neither yes, no nor "not sure".
@@ -260,6 +273,11 @@ public:
             // choice that offers it: they are not asked again what they already said.
             if (const choice_option* c = option_for_intent(*s, out_.state.carried_intent)) {
                 out_.state.carried_intent.clear();
+                // A symptom described at the consent question: the path goes on from it.
+                urgency_ = std::max(urgency_, out_.state.carried_level);
+                carried_topic_ = std::move(out_.state.carried_topic);
+                out_.state.carried_level = rules::urgency::none;
+                out_.state.carried_topic.clear();
                 if (!s->slot.empty()) out_.state.slots[s->slot] = c->value;
                 if (const transition* t = first_match(s->next, context(&c->value))) {
                     target = t->target;
@@ -384,6 +402,7 @@ private:
     step out_;
     std::string_view intent_;
     rules::urgency urgency_ = rules::urgency::none;
+    std::string carried_topic_;  // the red-flag topic of a carried symptom description
     const rules::assessment* assessment_ = nullptr;
     int entered_ = 0;
     bool failing_ = false;
@@ -590,7 +609,7 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     // bare "yes" (a button tap) carries nothing, whatever a classifier made of the one word.
     if (answer && *answer == "yes" && cur->input == input_kind::yes_no && carryable(intent) &&
         !is_bare_yes_no(e.text) && text::words(text::fold(e.text)).size() >= 3 && t.option_anywhere(intent))
-        st.carried_intent = std::string(intent);
+        t.carry(intent);
     if (answer) {
         std::optional<std::string> previous;
         if (!cur->slot.empty()) {
@@ -612,7 +631,7 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
     if (cur->input == input_kind::yes_no && carryable(intent)) request = t.option_anywhere(intent);
     // What the patient came for stays carried: a later side question ("also, do you take Blue
     // Cross?") does not replace it.
-    if (request && st.carried_intent.empty()) st.carried_intent = std::string(intent);
+    if (request && st.carried_intent.empty()) t.carry(intent);
     if (request && st.carried_intent != intent)
         if (const choice_option* first = t.option_anywhere(st.carried_intent)) request = first;
     // A date, only not one this question takes (a birth date at "which day?"): understood, so

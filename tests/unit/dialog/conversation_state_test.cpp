@@ -96,6 +96,13 @@ TEST(ConversationState, AChosenLanguageRoundTrips) {
     EXPECT_TRUE(back->language_chosen);
     // Not written when unset, so states saved before it existed read the same.
     EXPECT_FALSE(to_json(sample()).as_object().contains("language_chosen"));
+    auto carried = sample();
+    carried.carried_intent = "symptom_report";
+    carried.carried_level = rules::urgency::routine;
+    carried.carried_topic = "musculoskeletal";
+    auto c = conversation_state_from_json(json::parse(json::serialize(to_json(carried))));
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(*c, carried);
 }
 
 TEST(ConversationState, RejectsMissingAndUnknownFields) {

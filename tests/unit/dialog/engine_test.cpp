@@ -367,6 +367,24 @@ TEST(Engine, ARequestAtTheConsentQuestionIsAcknowledgedAndCarriedToTheMenu) {
     EXPECT_EQ(both.state.current_state, "refill_medication");
 }
 
+TEST(Engine, ASymptomDescribedAtTheConsentQuestionIsNotAskedForAgain) {
+    // The conversation drill: "me quemé un poco con el sol..." at consent, then "yes", was asked
+    // "tell me about your symptoms", and the second answer (a question) decided the urgency.
+    auto first = run(at_state("welcome"), said("my knee has been sore for a week", urgency::routine, "symptom_report"));
+    EXPECT_EQ(first.state.carried_intent, "symptom_report");
+    EXPECT_EQ(first.state.carried_level, urgency::routine);
+    auto yes = run(first.state, said("yes"));
+    EXPECT_EQ(yes.state.current_state, "symptom_questions");
+    ASSERT_FALSE(yes.replies.empty());
+    EXPECT_TRUE(contains(yes.replies.back().text, "A few quick questions")) << yes.replies.back().text;
+    EXPECT_TRUE(yes.state.carried_intent.empty());
+    EXPECT_EQ(yes.state.carried_level, urgency::none);
+    // Three noes: the description's own urgency stands (a routine visit is offered).
+    auto done = yes;
+    for (int i = 0; i < 3 && done.state.current_state == "symptom_questions"; ++i) done = run(done.state, said("no"));
+    EXPECT_EQ(done.state.current_state, "routine_offer");
+}
+
 TEST(Engine, ABareYesCarriesNothingWhateverTheClassifierSaid) {
     // A remote model answered "book_appointment" for a tapped "yes" and the next message, about a
     // bill, went to the booking questions.
