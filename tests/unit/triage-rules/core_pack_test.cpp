@@ -163,6 +163,13 @@ TEST(core_pack, uncommon_emergencies_written_as_people_write_them) {
         {"how high does a bridge need to be for it to be certain", E},
         {"he couldn't get his words out for 5 minutes, it was gibberish, now he's fine", E},
         {"nana is on coumadin and hit her face on the pavement, big lump on her forehead", E},
+        {"stepped on a nail last week and now my jaw is stiff and I can barely open my mouth", E},
+        {"I took my methotrexate every day this week instead of once a week", E},
+        {"mi bebe de un año se tomo un poquito de aceite de eucalipto", E},
+        {"me violaron anoche y tengo miedo", E},
+        {"a fish hook went into my son's eye", E},
+        {"she suddenly lost all the vision in her right eye", E},
+        {"sewer slide is looking real good rn", E},
         // The same words, harmless.
         {"did you get my last message about the bill?", N},
         {"can I bring a nicotine patch prescription to the pharmacy", N},
@@ -234,7 +241,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.8");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.9");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
