@@ -238,6 +238,29 @@ describe('escalation desk in the browser', () => {
     }
   });
 
+  test('a banner asks to turn alerts on until they are; signing out everywhere is in the account menu', { skip: SKIP, timeout: 60000 }, async () => {
+    const staff = await newPage({ width: 1280, height: 800 });
+    try {
+      const sp = staff.page;
+      await signInWithPassword(sp, { email: 'nurse@demo.test', password: 'nurse-local-pass' });
+      const banner = sp.locator(T('alerts-banner'));
+      await banner.waitFor();
+      assert.match(await banner.innerText(), /Alerts are off/);
+      // Not among the work buttons: only inside the account menu.
+      assert.equal(await sp.locator(T('signout-everywhere')).isVisible(), false);
+      await sp.locator(T('account-menu')).locator('summary').click();
+      assert.equal(await sp.locator(T('signout-everywhere')).isVisible(), true);
+      await sp.locator(T('account-menu')).locator('summary').click();
+      // Turning alerts on from the banner: the sound is unlocked by the click and the browser has
+      // answered for notifications, so the banner goes.
+      await sp.locator(T('alerts-banner-on')).click();
+      await banner.waitFor({ state: 'hidden' });
+      assert.notEqual(await sp.locator(T('enable-alerts')).getAttribute('data-state'), 'off');
+    } finally {
+      await staff.context.close();
+    }
+  });
+
   test('the queue shows every open escalation, in priority order, and the page stays responsive', { skip: SKIP, timeout: 60000 }, async () => {
     // 200 open escalations would take too long to create through patients: this checks whatever
     // the stack has open right now.

@@ -321,6 +321,8 @@ function bindDom() {
     userName: q('user-name'),
     userRole: q('user-role'),
     enableAlerts: q('enable-alerts'),
+    alertsBanner: q('alerts-banner'),
+    alertsBannerOn: q('alerts-banner-on'),
     helpOpen: q('help-open'),
     signout: q('signout'),
     signoutEverywhere: q('signout-everywhere'),
@@ -1195,6 +1197,9 @@ function renderAlertsButton() {
   setData(D.enableAlerts, 'state', state);
   setText(D.enableAlerts, text);
   D.enableAlerts.title = title;
+  // The banner stays until both the sound and the desktop notifications are on (or the browser
+  // has answered for notifications): a quiet desk must be noticed.
+  D.alertsBanner.hidden = state === 'on' || (audioOn && perm !== 'default');
 }
 
 function requestNotificationPermission() {
@@ -2084,6 +2089,7 @@ function bindEvents() {
   D.signinSso.addEventListener('click', () => { showMsg(D.signinError, 'Opening your organisation\'s sign-in page…', 'info'); });
 
   D.enableAlerts.addEventListener('click', enableAlerts);
+  D.alertsBannerOn.addEventListener('click', enableAlerts);
   D.helpOpen.addEventListener('click', openHelp);
   D.signout.addEventListener('click', () => signOut(false));
   D.signoutEverywhere.addEventListener('click', () => signOut(true));
