@@ -224,6 +224,10 @@ std::string long_label(chr::sys_seconds start, std::string_view tz, std::string_
     return label(start, tz, lang, "EEEEMMMMdyjmmz", true);
 }
 
+std::string day_label(chr::sys_seconds start, std::string_view tz, std::string_view lang) {
+    return label(start, tz, lang, "EEEEMMMMd", false);
+}
+
 std::optional<day_window> local_day(std::string_view yyyy_mm_dd, std::string_view tz) noexcept {
     if (yyyy_mm_dd.size() != 10) return std::nullopt;
     auto date = date_prefix(yyyy_mm_dd);

@@ -49,6 +49,10 @@ std::string slot_label(std::chrono::sys_seconds start, std::string_view tz, std:
 // and zone rules as slot_label().
 std::string long_label(std::chrono::sys_seconds start, std::string_view tz, std::string_view lang);
 
+// The day of `start` in zone `tz`, for saying which day has free times: skeleton "EEEEMMMMd",
+// en "Monday, December 14", es "lunes, 14 de diciembre". Same language and zone rules.
+std::string day_label(std::chrono::sys_seconds start, std::string_view tz, std::string_view lang);
+
 // A calendar day in a zone as UTC instants: [begin, end).
 struct day_window {
     std::chrono::sys_seconds begin;  // the first instant of the local day

@@ -252,6 +252,7 @@ struct booking_desk::impl {
         std::vector<dialog::offer> offers;
         json::array slot_ids;
         std::string first_date;  // the clinic's date of the first time offered
+        std::optional<std::chrono::sys_seconds> first_start;
         if (begin < end) {
             fhir::find_request fr;
             fr.start = dialog::format_instant(begin);
@@ -270,7 +271,10 @@ struct booking_desk::impl {
             if (!found) co_return unavailable(out, found.error);
             for (const auto& o : *found.value) {
                 auto start = dialog::parse_instant(o.start);
-                if (first_date.empty()) first_date = dialog::local_date(*start, clinic_tz);
+                if (first_date.empty()) {
+                    first_date = dialog::local_date(*start, clinic_tz);
+                    first_start = *start;
+                }
                 slot_ids.emplace_back("Slot/" + o.slot_id);
                 std::string label = dialog::slot_label(*start, patient_tz, st.lang);
                 json::object data{{"slot", o.slot_id}, {"start", o.start}, {"end", o.end}, {"version", o.version}};
@@ -282,7 +286,15 @@ struct booking_desk::impl {
         if (same_day) out.finished.values["slots_day"] = es ? "hoy" : "today";
         else if (first_date == day)
             out.finished.values["slots_day"] = es ? "ese día" : "on that day";
-        else out.finished.values["slots_day"] = es ? "en los próximos días" : "on the next days with free times";
+        else if (first_start) {
+            // The day asked for has nothing free (a Sunday, a full day): say so, and which day does.
+            const std::string asked = dialog::day_label(window->begin, clinic_tz, st.lang);
+            const std::string found = dialog::day_label(*first_start, clinic_tz, st.lang);
+            out.finished.values["slots_day"] = es ? "el " + found + " (el " + asked + " no hay horas libres)"
+                                                  : "on " + found + " (there are none on " + asked + ")";
+        } else {
+            out.finished.values["slots_day"] = es ? "en los próximos días" : "on the next days";
+        }
         out.finished.outcome = offers.empty() ? "none" : "found";
         auto d = audit_detail(out.finished.call, out.finished.outcome);
         d["offered"] = offers.size();

@@ -171,6 +171,21 @@ test('two records fit the name and birth date and neither has the phone given: n
   c.close();
 });
 
+test('a Sunday asked for: the patient is told there is nothing that day, and which day has free times', async () => {
+  // The seeded EHR has weekday slots only (tests/peers/fhir/seed.mjs). Issue 18: a Sunday
+  // silently offered Monday.
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + 8);
+  while (d.getUTCDay() !== 0) d.setUTCDate(d.getUTCDate() + 1);
+  const p = (n) => String(n).padStart(2, '0');
+  const sunday = { typed: `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()}` };
+  const { c, turn } = await toOffers(stack.base, PATIENTS.chidi, { day: sunday });
+  const text = turn.last.text;
+  assert.match(text, /These times are free on Monday, [A-Z][a-z]+ \d+ \(there are none on Sunday, [A-Z][a-z]+ \d+\)\./, text);
+  assert.ok(turn.last.quick_replies.some((q) => /^Mon/.test(q.label)), JSON.stringify(turn.last.quick_replies));
+  c.close();
+});
+
 test('in Spanish, the times are offered in Spanish and in the patient\'s own time zone', async () => {
   const { c, turn } = await toOffers(stack.base, PATIENTS.linh, { day: weekday(6), lang: 'es', type: 'Videollamada', time: 'Cualquier hora', tz: 'America/New_York' });
   const offers = turn.last;

@@ -258,6 +258,16 @@ TEST(SlotTimeLabel, InvalidZoneFallsBackToUtc) {
     EXPECT_EQ(long_label(start, "Etc/Unknown", "en"), long_label(start, "UTC", "en"));
 }
 
+TEST(SlotTimeLabel, DayLabelNamesTheClinicsDay) {
+    // 03:00 UTC on Dec 14 is still Sunday Dec 13 in Chicago.
+    const auto start = utc(2026, 12, 14, 3);
+    std::string en = day_label(start, "America/Chicago", "en");
+    for (const char* part : {"Sunday", "December", "13"}) EXPECT_TRUE(contains(en, part)) << en << " lacks " << part;
+    EXPECT_FALSE(contains(en, "2026")) << en;
+    std::string es = day_label(start, "America/Chicago", "es");
+    for (const char* part : {"domingo", "diciembre", "13"}) EXPECT_TRUE(contains(es, part)) << es << " lacks " << part;
+}
+
 TEST(SlotTimeLabel, LongLabelForTheConfirmation) {
     const auto start = utc(2026, 12, 2, 15);
     std::string en = long_label(start, "America/Chicago", "en");
