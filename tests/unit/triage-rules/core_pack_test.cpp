@@ -170,6 +170,14 @@ TEST(core_pack, uncommon_emergencies_written_as_people_write_them) {
         {"a fish hook went into my son's eye", E},
         {"she suddenly lost all the vision in her right eye", E},
         {"sewer slide is looking real good rn", E},
+        {"someone gave her a pill at the festival and now she's burning up and her jaw keeps clenching", E},
+        {"3 dias sin poder echar gases, la panza bien inflada y vomito todo", E},
+        {"I took my nighttime insulin dose twice, 80 units instead of 40", E},
+        {"he put a button battery in his ear", E},
+        {"le pusieron algo en la bebida y no puede caminar", E},
+        {"dad is 66, heartburn since lunch, tums not helping, he's pale and his left shoulder aches", E},
+        {"looking up which bridges don't have barriers", E},
+        {"I get heartburn after spicy food", S},
         // The same words, harmless.
         {"did you get my last message about the bill?", N},
         {"can I bring a nicotine patch prescription to the pharmacy", N},
@@ -241,7 +249,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.9");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.10");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
