@@ -13,10 +13,11 @@ namespace {
 
 namespace chr = std::chrono;
 
-constexpr std::array<std::string_view, 31> yes_phrases = {
+constexpr std::array<std::string_view, 40> yes_phrases = {
     "yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "of course", "yes please", "correct", "right",
     "si", "sip", "claro", "de acuerdo", "vale", "por supuesto", "si por favor", "claro que si", "esta bien",
-    "ye", "yea", "ya", "yess", "yes pls", "yes plz", "k", "okey", "dale", "simon"};
+    "ye", "yea", "ya", "yess", "yes pls", "yes plz", "k", "okey", "dale", "simon",
+    "aja", "sii", "siii", "si si", "sale", "okas", "yesss", "yes maam", "si senora"};
 constexpr std::array<std::string_view, 14> no_phrases = {
     "no", "n", "nope", "nah", "no thanks", "no thank you", "not really", "not now", "no gracias",
     "ahora no", "para nada", "no por favor", "de ninguna manera", "nada"};
@@ -240,6 +241,23 @@ std::optional<std::string> date(std::string_view raw, std::string_view folded, c
     if (auto d = numeric_date(raw, today)) return iso(*d);
     const auto w = text::words(folded);
     if (auto d = worded_date(w, today)) return iso(*d);
+    // A day of the month alone ("el 20", "the 20th", "on the 3rd"): the next such day.
+    for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+        if (w[i] != "el" && w[i] != "the" && w[i] != "dia") continue;
+        std::string_view x = w[i + 1];
+        const bool ordinal = x.ends_with("st") || x.ends_with("nd") || x.ends_with("rd") || x.ends_with("th");
+        if (ordinal) x.remove_suffix(2);
+        auto n = number_of(x);
+        if (!n || *n < 1 || *n > 31 || (w[i] == "the" && !ordinal)) continue;
+        // "el 20 de marzo" was read above; here only the day is given.
+        const chr::year_month_day now_ymd{today};
+        chr::year_month_day d{now_ymd.year(), now_ymd.month(), chr::day{static_cast<unsigned>(*n)}};
+        for (int k = 0; k < 3 && (!d.ok() || chr::sys_days{d} < today); ++k) {
+            const auto next = chr::year_month{d.year(), d.month()} + chr::months{1};
+            d = chr::year_month_day{next.year(), next.month(), chr::day{static_cast<unsigned>(*n)}};
+        }
+        if (d.ok()) return iso(d);
+    }
     // A day of the week: the next one after today ("monday", "el lunes", "next tuesday", "este viernes").
     for (std::size_t i = 0; i < w.size(); ++i) {
         auto wd = weekday_of(w[i]);
@@ -263,7 +281,7 @@ std::optional<std::string> date(std::string_view raw, std::string_view folded, c
     // Whenever is soonest: the first free day from today.
     for (const auto& p : {std::initializer_list<std::string_view>{"today"}, {"hoy"}, {"asap"}, {"as", "soon", "as"},
                           {"any", "day"}, {"any", "evening"}, {"any", "morning"}, {"any", "afternoon"}, {"any", "weekday"},
-                          {"anytime"}, {"any", "time"}, {"whenever"}, {"earliest"}, {"first", "available"},
+                          {"anytime"}, {"cualquier", "tarde"}, {"cualquier", "manana"}, {"cualquier", "hora"}, {"any", "time"}, {"whenever"}, {"earliest"}, {"first", "available"},
                           {"next", "available"}, {"this", "week"}, {"cualquier", "dia"}, {"lo", "antes"}, {"cuanto", "antes"},
                           {"lo", "mas", "pronto"}, {"esta", "semana"}, {"el", "primero", "que"}, {"cuando", "sea"}})
         if (has_phrase(w, p)) return iso(today);

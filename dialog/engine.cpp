@@ -519,7 +519,7 @@ void on_follow_up_answer(turn& t, const flow_state& s, const patient_said& e, bo
         t.ask_follow_up(s, false);  // the same question, in the language just asked for
         return;
     }
-    if (pending && st.retries == 0 && e.assessment.level == rules::urgency::none) {
+    if (pending && st.retries == 0 && e.assessment.level < rules::urgency::urgent) {
         // An answer that is no answer at all ("actually make it Thursday"): asked once more with
         // the hint, rather than read as a yes; a second one takes the safer branch.
         flow_state yes_no;

@@ -19,7 +19,7 @@ std::optional<std::string> answer(input_kind k, std::string_view text) {
 
 TEST(YesNo, EnglishAndSpanishWords) {
     for (const char* yes : {"yes", "Y", "yeah", "Yep!", "sure", "ok", "okay", "Sí", "si", "claro", "De acuerdo",
-                            "yes please", "yes, I want to continue"})
+                            "yes please", "yes, I want to continue", "ajá", "sii", "ye", "sale", "sí señora"})
         EXPECT_EQ(answer(input_kind::yes_no, yes), "yes") << yes;
     for (const char* no : {"no", "NO.", "nope", "nah", "no gracias", "No thanks", "no, that's all"})
         EXPECT_EQ(answer(input_kind::yes_no, no), "no") << no;
@@ -90,6 +90,9 @@ TEST(Date, AcceptedForms) {
     EXPECT_EQ(answer(input_kind::date, "the 22nd of december"), "2026-12-22");
     EXPECT_EQ(answer(input_kind::date, "2 de abril del 2018"), "2018-04-02");
     EXPECT_EQ(answer(input_kind::date, "5-1-92"), "1992-05-01");
+    EXPECT_EQ(answer(input_kind::date, "el 20"), "2026-03-20");
+    EXPECT_EQ(answer(input_kind::date, "on the 3rd"), "2026-04-03");  // gone by this month: the next
+    EXPECT_EQ(answer(input_kind::date, "cualquier tarde"), "2026-03-10");
 }
 
 TEST(Date, DatesAQuestionDoesNotTakeAreRefusedWithTheReason) {
