@@ -35,6 +35,19 @@ wait_until() {
   done
 }
 
+# wait_ready SECONDS DESCRIPTION PID FILE: waits for a process to write FILE (non-empty); gives up
+# at once if the process has died, so a crash is reported as a crash and not as a slow start.
+wait_ready() {
+  local limit=$1 what=$2 pid=$3 file=$4
+  local start deadline
+  start=$(date +%s); deadline=$(( start + limit ))
+  until [ -s "$file" ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "$what exited before it was ready" >&2; return 1; }
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "timed out waiting for $what after ${limit} s" >&2; return 1; fi
+    sleep 0.1
+  done
+}
+
 # pg_start DATA_DIR PORT: creates the cluster on first use (user 'triage', trust auth on loopback
 # only) and starts it in the background. Prints nothing on success.
 pg_start() {

@@ -54,23 +54,24 @@ start)
     --post-logout-uri "http://127.0.0.1:$a_port/staff/" \
     --fhir-audience "http://127.0.0.1/fhir" >"$dir/oidc.out" 2>&1 </dev/null &
   echo $! >"$dir/oidc.pid"
-  wait_until 30 "the OpenID provider" test -s "$dir/oidc/oidc.json" || { cat "$dir/oidc.out" >&2; exit 1; }
+  # Generous: a fresh CI machine once took over 30 s here (the provider now logs each stage).
+  wait_ready 120 "the OpenID provider" "$(cat "$dir/oidc.pid")" "$dir/oidc/oidc.json" || { cat "$dir/oidc.out" >&2; exit 1; }
   # A FHIR R4 scheduling server (tests/peers/fhir), with the IHE operations.
   node "$here/tests/peers/fhir/server.mjs" --port-file "$dir/fhir.port" >"$dir/fhir.out" 2>&1 </dev/null &
   echo $! >"$dir/fhir.pid"
-  wait_until 30 "the FHIR server" test -s "$dir/fhir.port" || { cat "$dir/fhir.out" >&2; exit 1; }
+  wait_ready 120 "the FHIR server" "$(cat "$dir/fhir.pid")" "$dir/fhir.port" || { cat "$dir/fhir.out" >&2; exit 1; }
   # A second one without the IHE operations, for instance "c" (transaction strategy); the
   # outage tests stop it.
   node "$here/tests/peers/fhir/server.mjs" --port-file "$dir/fhir-c.port" --no-ihe >"$dir/fhir-c.out" 2>&1 </dev/null &
   echo $! >"$dir/fhir-c.pid"
-  wait_until 30 "the second FHIR server" test -s "$dir/fhir-c.port" || { cat "$dir/fhir-c.out" >&2; exit 1; }
+  wait_ready 120 "the second FHIR server" "$(cat "$dir/fhir-c.pid")" "$dir/fhir-c.port" || { cat "$dir/fhir-c.out" >&2; exit 1; }
   token_url=$(node -p "require('$dir/oidc/oidc.json').token_endpoint")
   oidc_issuer=$(node -p "require('$dir/oidc/oidc.json').issuer")
   sso_secret=$(node -p "require('$dir/oidc/oidc.json').clients['staff-console'].client_secret")
   # A scripted chat-completions endpoint for instance "c" (tests/peers/scripted_llm.mjs).
   node "$here/tests/peers/scripted_llm.mjs" "$dir/llm.port" "$dir/llm.log" >"$dir/llm.out" 2>&1 </dev/null &
   echo $! >"$dir/llm.pid"
-  wait_until 30 "the scripted LLM to listen" test -s "$dir/llm.port" || { cat "$dir/llm.out" >&2; exit 1; }
+  wait_ready 120 "the scripted LLM to listen" "$(cat "$dir/llm.pid")" "$dir/llm.port" || { cat "$dir/llm.out" >&2; exit 1; }
   # Instances sharing Redis and PostgreSQL: "a" plain on loopback (development), "b" over TLS,
   # "c" plain with the remote intent model (one I/O thread, so its circuit breaker is one).
   for name in a b c; do

@@ -15,6 +15,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Provider, { errors } from 'oidc-provider';
 
+// Each stage of the start is logged with its time since the process started, so that a slow start
+// on a CI machine says where the time went (one once took over 30 s before it was ready).
+const stage = (what) => process.stderr.write(`oidc provider: ${what} (${Math.round(performance.now())} ms)\n`);
+stage('modules loaded');
+
 const { values: opt } = parseArgs({
   options: {
     dir: { type: 'string' },
@@ -72,6 +77,7 @@ const backendClients = [
   { client_id: 'fhir-backend-es', alg: 'ES384', kid: 'fhir-backend-es384', file: 'fhir-backend-es384.pem',
     pair: jwkPair('ec', { namedCurve: 'P-384' }, 'fhir-backend-es384', 'ES384') },
 ];
+stage('keys generated');
 const backendScope = 'system/Slot.read system/Appointment.write system/Patient.read';
 
 // --- Users ----------------------------------------------------------------------------------
@@ -98,6 +104,7 @@ const page = (title, body) => `<!DOCTYPE html><html><head><meta charset="utf-8">
 const server = http.createServer();
 await new Promise((ok, fail) => { server.once('error', fail); server.listen(Number(opt.port), '127.0.0.1', ok); });
 const port = server.address().port;
+stage(`listening on port ${port}`);
 const issuer = `http://127.0.0.1:${port}`;
 
 const isBackendClient = (client) => backendClients.some((b) => b.client_id === client?.clientId);
@@ -195,6 +202,7 @@ const provider = new Provider(issuer, {
     ctx.body = page('Sign-in error', `<p id="error">${esc(out.error)}</p><p id="error_description">${esc(out.error_description ?? '')}</p>`);
   },
 });
+stage('provider configured');
 
 // --- Login and consent ----------------------------------------------------------------------
 function loginForm(uid, { login = '', error = '' } = {}) {
