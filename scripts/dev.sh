@@ -11,6 +11,7 @@ source scripts/lib.sh
 
 run=${TRIAGE_RUN_DIR:-$here/.run}
 port=${TRIAGE_PORT:-8443}
+metrics_port=${TRIAGE_METRICS_PORT:-9464}
 
 bash scripts/install-deps.sh
 bash scripts/build.sh
@@ -35,6 +36,7 @@ trap cleanup EXIT INT TERM
 # shellcheck disable=SC1091
 source <(tr ' ' '\n' <"$run/ports")
 port_in_use "$port" && { echo "port $port is in use; set TRIAGE_PORT to another" >&2; exit 1; }
+port_in_use "$metrics_port" && { echo "port $metrics_port is in use; set TRIAGE_METRICS_PORT to another" >&2; exit 1; }
 
 echo "==> PostgreSQL on 127.0.0.1:$PG_PORT (data in .run/postgres)"
 pg_stop "$run/postgres"
@@ -69,6 +71,7 @@ intent_model: $here/dialog/intents/model.bin
 urgency_model: $here/triage-rules/model/urgency.bin
 language_model: $here/dialog/language/model.bin
 rule_packs: [$here/triage-rules/packs/core.yaml]
+metrics: { listen: { address: 127.0.0.1, port: $metrics_port } }
 redis: { port: $REDIS_PORT }
 postgres: { port: $PG_PORT }
 fhir:
@@ -98,6 +101,7 @@ cat <<MSG
     Staff console: https://127.0.0.1:$port/staff/?clinic=demo  (desk@demo.test / demo-desk-password)
     Demo portal:   https://127.0.0.1:$port/
     Health:        https://127.0.0.1:$port/healthz   Readiness: https://127.0.0.1:$port/readyz
+    Metrics:       http://127.0.0.1:$metrics_port/metrics  (Prometheus; log levels at /log-levels)
     Demo EHR:      http://127.0.0.1:$(cat "$run/fhir.port")/fhir  (book as Maria Garcia, 02/14/1980, 555-0101)
   Press Ctrl-C to stop everything.
 

@@ -38,3 +38,20 @@ if [ -f "$here/tests/package.json" ]; then
     (cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
   fi
 fi
+
+# Prometheus and promtool from Debian's own package, unpacked into tests/.tools rather than
+# installed: installing it would start a Prometheus service on every interface. The metrics tests
+# run this Prometheus on 127.0.0.1 to scrape the server, and promtool to check the text format.
+prom_dir="$here/tests/.tools/prometheus"
+if [ ! -x "$prom_dir/usr/bin/prometheus" ]; then
+  echo "==> unpacking Debian's prometheus package (for the metrics tests)"
+  tmp=$(mktemp -d); chmod 755 "$tmp"
+  if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    (cd "$tmp" && apt-get download prometheus >/dev/null)
+  fi
+  rm -rf "$prom_dir"; mkdir -p "$prom_dir"
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$prom_dir"
+  rm -rf "$tmp"
+fi

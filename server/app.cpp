@@ -14,6 +14,7 @@
 #include "integrations/postgres/migrations.hpp"
 #include "server/assess.hpp"
 #include "server/http/listener.hpp"
+#include "server/metrics/product.hpp"
 #include "server/log.hpp"
 #include "server/services.hpp"
 #include "server/staff/service_levels.hpp"
@@ -50,6 +51,7 @@ class log_sink final : public integrations::event_sink {
 public:
     void report(std::string_view event, boost::system::error_code ec, std::string_view detail) noexcept override {
         try {
+            metrics::product().integration_events.with({event}).add();
             // Outage events repeat for every request; log each kind at most once a second (G4).
             auto now = std::chrono::steady_clock::now();
             std::lock_guard lock(mu_);
@@ -320,8 +322,27 @@ int run(const config& cfg) {
         shared.sso = sso.get();
     }
     std::vector<http::io_thread> threads;
-    for (unsigned i = 0; i < n_threads; ++i) threads.push_back({contexts[i].get(), services[i].get()});
+    for (unsigned i = 0; i < n_threads; ++i) {
+        threads.push_back({contexts[i].get(), services[i].get()});
+        shared.io_threads.emplace_back(contexts[i].get(), services[i].get());
+    }
     http::listener listener(shared, threads, tls.get());
+    // The operator's endpoints on their own port (off while metrics.listen.port is 0).
+    std::optional<http::listener> operator_listener;
+    if (cfg.metrics.listen_port != 0) {
+        operator_listener.emplace(shared, threads, nullptr, true);
+        try {
+            operator_listener->bind(cfg.metrics.listen_address, cfg.metrics.listen_port);
+        } catch (const std::exception&) {
+            std::fprintf(stderr, "triaged: metrics.listen: cannot bind %s:%u (in use, or not an address of this machine)\n",
+                         cfg.metrics.listen_address.c_str(), static_cast<unsigned>(cfg.metrics.listen_port));
+            return 2;
+        }
+        operator_listener->start();
+        std::fprintf(stderr, "triaged: operator endpoints (/metrics, /log-levels) on http://%s:%u%s\n",
+                     cfg.metrics.listen_address.c_str(), static_cast<unsigned>(cfg.metrics.listen_port),
+                     cfg.metrics.token.empty() ? "" : " (bearer token)");
+    }
     unsigned short port = 0;
     try {
         port = listener.bind(cfg.listen_address, cfg.listen_port);
@@ -380,6 +401,7 @@ int run(const config& cfg) {
         log::info("server.stopping");
         reload.cancel();
         listener.stop();
+        if (operator_listener) operator_listener->stop();
         for (auto& c : contexts) c->stop();
     });
     // Without a guard, a context with nothing to do yet would return from run() at once and its

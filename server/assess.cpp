@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <chrono>
 
 #include <cmath>
 #include <filesystem>
@@ -187,16 +188,23 @@ bool only_a_visit_request(const rules::assessment& a) {
 
 message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
                                   const dialog::intent_classifier& intents, std::string_view text,
-                                  const dialog::intent_classifier* language) noexcept {
+                                  const dialog::intent_classifier* language, assessment_timings* took) noexcept {
+    using clock = std::chrono::steady_clock;
+    auto since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
     message_assessment out;
+    auto t = clock::now();
     out.triage = rules.assess(text);
+    if (took) took->rules_s = since(t);
     if (urgency) {
+        t = clock::now();
         try {
             rules::apply_model(out.triage, urgency->estimate(text));
         } catch (...) {
             // Only allocation can fail here; the rules' assessment stands.
         }
+        if (took) took->urgency_model_s = since(t);
     }
+    t = clock::now();
     try {
         out.intent = intents.classify(text);
         // Clinical content wins over the front-desk request it came with ("need to book, there's
@@ -209,7 +217,9 @@ message_assessment assess_message(const rules::engine& rules, const rules::urgen
     } catch (...) {
         out.intent = {};
     }
+    if (took) took->intent_s = since(t);
     if (language) {
+        t = clock::now();
         try {
             auto guess = language->classify(text);
             out.language = std::move(guess.intent);
@@ -217,6 +227,7 @@ message_assessment assess_message(const rules::engine& rules, const rules::urgen
         } catch (...) {
             // Only allocation can fail: the conversation keeps its language.
         }
+        if (took) took->language_s = since(t);
     }
     return out;
 }

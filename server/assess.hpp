@@ -50,12 +50,18 @@ struct urgency_model_load_result {
 };
 urgency_model_load_result load_urgency_model(const std::string& model_file);
 
+// Seconds spent in each part of assess_message (for the turn's metrics).
+struct assessment_timings {
+    double rules_s = 0, urgency_model_s = 0, intent_s = 0, language_s = 0;
+};
+
 // Never throws: the rules fail towards escalation and a failing classifier counts as "other".
 // `urgency` (may be null) can only raise what the rules found. A message the assessment finds
 // clinical is never given an administrative intent: that intent is kept as the first alternative.
 message_assessment assess_message(const rules::engine& rules, const rules::urgency_model* urgency,
                                   const dialog::intent_classifier& intents, std::string_view text,
-                                  const dialog::intent_classifier* language = nullptr) noexcept;
+                                  const dialog::intent_classifier* language = nullptr,
+                                  assessment_timings* took = nullptr) noexcept;
 
 // One line of `triagectl classify` output (docs/rules.md). `explain` adds the clinical findings,
 // the suppressed matches, the model's part, the rationale and the pack version after the fields

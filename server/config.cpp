@@ -181,6 +181,15 @@ std::vector<key_spec> specs() {
     v.push_back(str_key("staff_sso.redirect_uri", TRIAGE_FIELD(staff_sso.redirect_uri)));
     v.push_back(str_key("staff_sso.post_logout_redirect_uri", TRIAGE_FIELD(staff_sso.post_logout_redirect_uri)));
     v.push_back(str_key("staff_sso.scopes", TRIAGE_FIELD(staff_sso.scopes)));
+    v.push_back({"metrics.listen.address", [](config& c, const std::string& s) {
+                     if (auto e = numeric_ip(s)) return e;
+                     c.metrics.listen_address = s;
+                     return std::optional<std::string>{};
+                 }});
+    v.push_back(int_key<unsigned short>("metrics.listen.port", TRIAGE_FIELD(metrics.listen_port), 0, 65535));
+    auto metrics_token = str_key("metrics.token", TRIAGE_FIELD(metrics.token));
+    metrics_token.secret = true;
+    v.push_back(metrics_token);
     v.push_back(str_key("log.level", TRIAGE_FIELD(log.level), {"debug", "info", "warn", "error"}));
     v.push_back(str_key("log.file", TRIAGE_FIELD(log.file)));
 #undef TRIAGE_FIELD
@@ -307,6 +316,15 @@ config_result load_config(const std::string& yaml_text, const std::string& file_
             result.errors.push_back("staff_sso: needs TRIAGE_STAFF_SSO_CLIENT_SECRET in the environment");
         if (c.staff_sso.scopes.find("openid") == std::string::npos)
             result.errors.push_back("staff_sso.scopes: must include openid");
+    }
+    if (!c.metrics.token.empty() && c.metrics.token.size() < 32)
+        result.errors.push_back("metrics.token: at least 32 characters (TRIAGE_METRICS_TOKEN)");
+    if (c.metrics.listen_port != 0 && c.metrics.token.empty()) {
+        const auto& a = c.metrics.listen_address;
+        if (a != "127.0.0.1" && a != "::1")
+            result.errors.push_back("metrics.listen.address: " + a +
+                                    " is not a loopback address: set TRIAGE_METRICS_TOKEN so that only your scraper "
+                                    "reads the metrics");
     }
     if (c.master_key_file.empty() && !env("TRIAGE_MASTER_KEY"))
         result.errors.push_back("master_key_file: not set, and TRIAGE_MASTER_KEY is not in the environment");

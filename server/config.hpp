@@ -117,6 +117,16 @@ struct config {
         std::string scopes = "openid profile email";
     } staff_sso;
 
+    // The operator's endpoints (docs/observability.md): /metrics (Prometheus) and /log-levels on
+    // a listener of their own, plain HTTP; off while listen_port is 0. With `token` set (from
+    // TRIAGE_METRICS_TOKEN only) they need "Authorization: Bearer <token>", and /metrics is also
+    // served on the main port with that token.
+    struct {
+        std::string listen_address = "127.0.0.1";
+        unsigned short listen_port = 0;
+        std::string token;
+    } metrics;
+
     struct {
         std::string level = "info";           // debug | info | warn | error
         std::string file;                     // empty: standard error

@@ -22,9 +22,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace boost::asio {
 class thread_pool;
+class io_context;
 }
 
 namespace triage::server {
@@ -32,6 +35,8 @@ namespace staff {
 class login_throttle;
 class sign_in_provider;
 }
+
+struct thread_services;
 
 struct shared_services {
     const config& cfg;
@@ -47,6 +52,9 @@ struct shared_services {
     staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
     const rules::urgency_model* urgency = nullptr;  // null when no urgency model is configured
     const dialog::intent_classifier* language = nullptr;  // null when no language model is configured
+    // Every I/O thread with its services, for the operator's metrics (each thread's connections
+    // and breakers are read on that thread). Filled once at start.
+    std::vector<std::pair<boost::asio::io_context*, thread_services*>> io_threads;
 };
 
 // The associated data a transcript entry is sealed with: the same for every writer (the patient's

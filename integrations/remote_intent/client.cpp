@@ -74,6 +74,8 @@ client::client(asio::any_io_executor ex, settings s, asio::ssl::context* tls, ev
     : impl_(std::make_unique<impl>(std::move(ex), std::move(s), tls, sink)) {}
 client::~client() = default;
 
+bool client::breaker_open() const noexcept { return !impl_->breaker.allow(); }
+
 std::string client::request_body(const settings& s, const std::string& redacted_text) {
     std::string list;
     for (const auto& i : s.intents) list += (list.empty() ? "" : ", ") + i;

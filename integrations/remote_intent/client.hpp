@@ -54,6 +54,8 @@ public:
     ~client();
 
     boost::asio::awaitable<result> async_classify(std::string redacted_text);
+    // Whether this thread's breaker is open now (calls are refused without trying).
+    bool breaker_open() const noexcept;
 
     // Builds the request body (for tests and documentation).
     static std::string request_body(const settings& s, const std::string& redacted_text);

@@ -518,6 +518,8 @@ booking_desk::booking_desk(asio::any_io_executor ex, asio::ssl::context* tls, co
                            integrations::event_sink& sink)
     : impl_(std::make_unique<impl>(ex, tls, cfg, sink)) {}
 
+bool booking_desk::breaker_open() const noexcept { return impl_->client && impl_->client->breaker_open(); }
+
 booking_desk::~booking_desk() = default;
 
 asio::awaitable<void> booking_desk::prepare() {

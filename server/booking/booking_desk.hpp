@@ -66,6 +66,9 @@ public:
     boost::asio::awaitable<std::vector<integrations::postgres::audit_entry>> release_if_held(
         const dialog::conversation_state& state);
 
+    // Whether this thread's FHIR circuit breaker is open now (false when booking is off).
+    bool breaker_open() const noexcept;
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

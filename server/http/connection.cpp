@@ -1,7 +1,9 @@
 #include "server/http/connection.hpp"
 
+#include "server/http/operator.hpp"
 #include "server/http/static_files.hpp"
 #include "server/live/inbox.hpp"
+#include "server/metrics/product.hpp"
 #include "server/log.hpp"
 #include "server/patient/patient_session.hpp"
 #include "server/staff/api.hpp"
@@ -206,6 +208,13 @@ struct connection_count {
     ~connection_count() { --n; }
 };
 
+// The open WebSocket gauge, by kind ("patient", "staff"), while the socket is open.
+struct socket_gauge {
+    metrics::gauge& g;
+    explicit socket_gauge(std::string_view kind) : g(metrics::product().patient_sockets.with({kind})) { g.add(1); }
+    ~socket_gauge() { g.add(-1); }
+};
+
 template <class Stream>
 void configure_websocket(websocket::stream<Stream>& ws, const shared_services& shared) {
     websocket::stream_base::timeout t;
@@ -260,6 +269,7 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
     configure_websocket(ws, shared);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
+    socket_gauge open_socket("patient");
 
     log::info("patient.connected", {{"conn", connection_id}});
     ws_sender<Stream> sender(ws);
@@ -292,7 +302,11 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
             // The handler may be waiting on the EHR for an earlier message: a red flag in this one
             // gets the safety instruction now, not after that wait.
             if (session.busy())
-                if (auto notice = session.early_safety_notice(frame)) co_await sender.send(std::move(*notice));
+                if (auto notice = session.early_safety_notice(frame)) {
+                    auto arrived = std::chrono::steady_clock::now();
+                    co_await sender.send(std::move(*notice));
+                    metrics::product().red_flag_seconds.with({}).observe(metrics::seconds_since(arrived));
+                }
             inbox.push(live::inbox_item::kind::frame, std::move(frame));
         }
         inbox.push(live::inbox_item::kind::closed);
@@ -302,7 +316,7 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
             auto item = co_await inbox.pop(std::chrono::seconds(60));
             using k = live::inbox_item::kind;
             if (item.what == k::closed) break;
-            if (item.what == k::frame) co_await session.on_text(std::move(item.text));
+            if (item.what == k::frame) co_await session.on_text(std::move(item.text), item.arrived);
             else if (item.what == k::transport_error) co_await session.on_transport_error(std::move(item.text));
             else if (item.what == k::news) co_await session.on_live(std::move(item.text));
             else if (item.what == k::resync) co_await session.on_live_resync();
@@ -323,6 +337,7 @@ asio::awaitable<void> run_staff_websocket(websocket::stream<Stream> ws, request 
     configure_websocket(ws, shared);
     auto [aec] = co_await ws.async_accept(req, use_nothrow);
     if (aec) co_return;
+    socket_gauge open_socket("staff");
     log::info("staff.console_connected", {{"conn", connection_id}, {"user", log::safe_id(who.user_id)}});
     ws_sender<Stream> sender(ws);
     live::inbox inbox(co_await asio::this_coro::executor);
@@ -536,6 +551,22 @@ asio::awaitable<void> serve_http(Stream& stream, shared_services& shared, thread
             res = json_response(req, bhttp::status::ok, json::object{{"status", "alive"}}, tls);
         } else if (path == "/readyz") {
             res = co_await readiness(req, local, tls);
+        } else if (path == "/metrics") {
+            // The operator's scraper, with its token; without a token configured metrics are
+            // only on their own listener (server/http/operator.hpp).
+            if (!operator_token_ok(req[bhttp::field::authorization], shared.cfg.metrics.token)) {
+                res = error_response(req, shared.cfg.metrics.token.empty() ? bhttp::status::not_found
+                                                                           : bhttp::status::unauthorized,
+                                     shared.cfg.metrics.token.empty() ? "not_found" : "unauthenticated", tls);
+            } else {
+                res = response{bhttp::status::ok, req.version()};
+                security_headers(res.base(), tls, req);
+                res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                res.set(bhttp::field::cache_control, "no-store");
+                res.body() = co_await metrics_text(shared, local);
+                res.keep_alive(req.keep_alive());
+                res.prepare_payload();
+            }
         } else if (staff::handles(path)) {
             auto a = co_await staff::handle(api_request_of(req, tls, peer), shared, local);
             res = from_api(req, std::move(a), tls);

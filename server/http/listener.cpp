@@ -1,6 +1,7 @@
 #include "server/http/listener.hpp"
 
 #include "server/http/connection.hpp"
+#include "server/http/operator.hpp"
 #include "server/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,8 +14,9 @@ using tcp = asio::ip::tcp;
 
 namespace triage::server::http {
 
-listener::listener(shared_services& shared, std::vector<io_thread> threads, asio::ssl::context* tls)
-    : shared_(shared), threads_(std::move(threads)), tls_(tls) {}
+listener::listener(shared_services& shared, std::vector<io_thread> threads, asio::ssl::context* tls,
+                   bool operator_endpoints)
+    : shared_(shared), threads_(std::move(threads)), tls_(tls), operator_endpoints_(operator_endpoints) {}
 
 unsigned short listener::bind(const std::string& address, unsigned short port) {
     acceptor_ = std::make_unique<tcp::acceptor>(*threads_.front().context);
@@ -55,6 +57,12 @@ asio::awaitable<void> listener::accept_loop() {
             continue;
         }
         auto ex = socket.get_executor();
+        if (operator_endpoints_) {
+            asio::co_spawn(ex, serve_operator_connection(std::move(socket), shared_), [](std::exception_ptr e) {
+                if (e) log::error("operator.connection_stopped_by_exception");
+            });
+            continue;
+        }
         asio::co_spawn(ex, serve_connection(std::move(socket), shared_, *t.services, tls_, ++connection_id),
                        [](std::exception_ptr e) {
                            if (e) log::error("connection.stopped_by_exception");

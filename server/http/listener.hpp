@@ -24,7 +24,9 @@ struct io_thread {
 // runs on: the acceptor's context for accepting; each connection on the thread it is handed to.
 class listener {
 public:
-    listener(shared_services& shared, std::vector<io_thread> threads, boost::asio::ssl::context* tls);
+    // `operator_endpoints`: serve only the operator's endpoints (server/http/operator.hpp), plain.
+    listener(shared_services& shared, std::vector<io_thread> threads, boost::asio::ssl::context* tls,
+             bool operator_endpoints = false);
 
     // Binds and listens; returns the bound port (useful when the configured port is 0).
     unsigned short bind(const std::string& address, unsigned short port);
@@ -37,6 +39,7 @@ private:
     shared_services& shared_;
     std::vector<io_thread> threads_;
     boost::asio::ssl::context* tls_;
+    bool operator_endpoints_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::size_t next_ = 0;
 };

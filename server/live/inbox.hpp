@@ -22,6 +22,9 @@ struct inbox_item {
     enum class kind { frame, transport_error, news, resync, tick, closed };
     kind what = kind::closed;
     std::string text;  // the frame, the error code or the news payload
+    // When the frame was read off the socket: turn and red-flag latencies count from here, so a
+    // frame that waited behind an earlier turn counts its wait.
+    std::chrono::steady_clock::time_point arrived{};
 };
 
 class inbox {
@@ -33,7 +36,7 @@ public:
 
     void push(inbox_item::kind k, std::string text = {}) {
         if (k == inbox_item::kind::frame) ++frames_;
-        items_.push_back({k, std::move(text)});
+        items_.push_back({k, std::move(text), std::chrono::steady_clock::now()});
         wake_.cancel();
     }
 
@@ -44,7 +47,7 @@ public:
             co_await wake_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
             wake_.expires_at(std::chrono::steady_clock::time_point::max());
         }
-        if (items_.empty()) co_return inbox_item{inbox_item::kind::tick, {}};
+        if (items_.empty()) co_return inbox_item{inbox_item::kind::tick, {}, {}};
         inbox_item it = std::move(items_.front());
         items_.pop_front();
         if (it.what == inbox_item::kind::frame && --frames_ < max_frames) space_.cancel();

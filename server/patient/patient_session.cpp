@@ -6,6 +6,7 @@
 #include "integrations/remote_intent/redact.hpp"
 #include "server/ids.hpp"
 #include "server/log.hpp"
+#include "server/metrics/product.hpp"
 #include "server/protocol/limits.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -165,6 +166,7 @@ bool patient_session::open_state(const std::string& sealed, live_conversation& i
 }
 
 asio::awaitable<void> patient_session::send_error(std::string_view code, std::string_view field, std::string_view id) {
+    metrics::product().turn_errors.with({code}).add();
     std::string frame = protocol::error_frame({std::string(code), std::string(field), std::string(id)});
     co_await out_.send(std::move(frame));
 }
@@ -203,7 +205,8 @@ asio::awaitable<void> patient_session::announce(const std::vector<pg::escalation
                                                            {"conversation", conv_->id},
                                                            {"clinic", clinic_.id},
                                                            {"reason", e.reason},
-                                                           {"urgency", e.urgency}});
+                                                           {"urgency", e.urgency},
+                                                           {"turn", turn_id_}});
         if (!co_await local_.hub->publish(live::desk_channel(clinic_.id), std::move(payload)))
             log::warn("escalation.unannounced", {{"conn", connection_id_}});
     }
@@ -235,16 +238,20 @@ asio::awaitable<void> patient_session::carry_out_calls(dialog::step& step, std::
         booking_report report;
         if (i < max_calls_per_turn) {
             booking_request r{step.call, &step.state, clinic_.id, clinic_.timezone, conv_->id, now};
+            auto started = std::chrono::steady_clock::now();
             report = co_await local_.booking->carry_out(std::move(r));
+            metrics::product().booking_seconds.with({report.finished.call}).observe(metrics::seconds_since(started));
         } else {
             report.finished.call = step.call;
             report.finished.outcome = "unavailable";
             log::error("booking.too_many_calls", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
         }
         log::info("booking.call", {{"conn", connection_id_},
+                                   {"turn", log::safe_id(turn_id_)},
                                    {"conversation", log::safe_id(conv_->id)},
                                    {"call", log::field_value::code(report.finished.call)},
                                    {"outcome", log::field_value::code(report.finished.outcome)}});
+        metrics::product().booking_calls.with({report.finished.call, report.finished.outcome}).add();
         for (auto& e : report.audit) audit.push_back(std::move(e));
         auto next = dialog::advance(shared_.flow, step.state, report.finished, now);
         step.state = std::move(next.state);
@@ -274,7 +281,8 @@ std::optional<std::string> patient_session::early_safety_notice(std::string_view
     }
 }
 
-asio::awaitable<void> patient_session::on_text(std::string frame) {
+asio::awaitable<void> patient_session::on_text(std::string frame, std::chrono::steady_clock::time_point arrived) {
+    arrived_ = arrived;
     struct busy_mark {
         bool& b;
         ~busy_mark() { b = false; }
@@ -283,6 +291,7 @@ asio::awaitable<void> patient_session::on_text(std::string frame) {
     auto parsed = protocol::parse_client_frame(frame);
     if (auto* e = std::get_if<protocol::frame_error>(&parsed)) {
         log::info("patient.frame_rejected", {{"conn", connection_id_}, {"code", log::field_value::code(e->code)}});
+        metrics::product().frames_rejected.with({e->code}).add();
         co_await out_.send(protocol::error_frame(*e));
         co_return;
     }
@@ -298,6 +307,7 @@ asio::awaitable<void> patient_session::on_text(std::string frame) {
     if (failure) {
         // Never silence: the patient gets a safe answer and staff get an escalation (STYLE E3, E6).
         log::error("patient.internal_error", {{"conn", connection_id_}});
+        metrics::product().turn_errors.with({"internal_error"}).add();
         co_await fail_towards_human(client_id);
     }
 }
@@ -394,6 +404,7 @@ asio::awaitable<void> patient_session::on_start(const protocol::start_frame& f) 
         co_return;
     }
     log::info("conversation.started", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+    metrics::product().conversations.with({clinic_.slug, conv_->state.lang}).add();
     follow_conversation();
     co_await out_.send(protocol::started_frame(conv_->id, token, f.lang));
     co_await send_replies(step.replies, first, false);
@@ -499,8 +510,15 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     if (conv_->state.ended && !staff_) co_return co_await send_error("conversation_ended", {}, m.id);
 
     // 1. The red-flag rules, in process, before anything that could wait (DESIGN: one patient turn).
+    auto& metric = metrics::product();
+    turn_id_ = new_uuid();
     const auto classifier = shared_.intents.current();
-    auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text, shared_.language);
+    assessment_timings took;
+    auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text, shared_.language, &took);
+    metric.step("rules").observe(took.rules_s);
+    if (shared_.urgency) metric.step("urgency_model").observe(took.urgency_model_s);
+    metric.step("intent").observe(took.intent_s);
+    if (shared_.language) metric.step("language").observe(took.language_s);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
     // With a person in the conversation, the message is for them; a red flag is still answered
@@ -519,7 +537,10 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
         auto redacted = remote_intent::redact_phi(m.text, known);
         int replaced = 0;
         for (const auto& [placeholder, n] : redacted.replaced) replaced += n;
+        auto remote_started = std::chrono::steady_clock::now();
         auto res = co_await local_.remote_intent->async_classify(std::move(redacted.text));
+        metric.step("remote_model").observe(metrics::seconds_since(remote_started));
+        metric.remote_model_calls.with({remote_intent::to_string(res.what)}).add();
         remote_audit["outcome"] = remote_intent::to_string(res.what);
         remote_audit["redactions"] = replaced;
         if (res.value) {
@@ -551,16 +572,21 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     };
     dialog::conversation_state before = conv_->state;
     before.next_seq = std::max(before.next_seq, seq_floor_);
+    auto flow_started = std::chrono::steady_clock::now();
     dialog::step step = run_step(before);
+    metric.step("flow").observe(metrics::seconds_since(flow_started));
     std::uint64_t patient_seq = before.next_seq;
     if (step.state.lang != before.lang) co_await out_.send(protocol::language_frame(step.state.lang));
     bool sent_early = false;
     if (emergency) {
         // 2. The safety instruction goes out now, before storage or network (STYLE A6).
         co_await send_replies(step.replies, patient_seq + 1, a.level == rules::urgency::emergency);
+        metric.red_flag_seconds.with({}).observe(metrics::seconds_since(arrived_));
+        metric.red_flags.with({clinic_.slug, rules::to_string(a.level)}).add();
         sent_early = true;
         seq_floor_ = patient_seq + 1 + step.replies.size();
         log::warn("triage.red_flag", {{"conn", connection_id_},
+                                      {"turn", log::safe_id(turn_id_)},
                                       {"conversation", log::safe_id(conv_->id)},
                                       {"urgency", log::field_value::code(rules::to_string(a.level))},
                                       {"rules", static_cast<std::uint64_t>(a.findings.size())}});
@@ -569,12 +595,16 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     }
     // For staff and the audit trail only, so after the safety instruction: one classification
     // per word of the message (leave-one-word-out).
+    auto explain_started = std::chrono::steady_clock::now();
     const auto intent_why = classifier->explain(m.text);
+    metric.step("explain").observe(metrics::seconds_since(explain_started));
 
     // 3. Take the freshest state: another instance may have moved the conversation on.
+    auto load_started = std::chrono::steady_clock::now();
     auto loaded = co_await local_.sessions->async_load(conv_->id);
+    metric.step("redis_load").observe(metrics::seconds_since(load_started));
     if (!loaded) {
-        log::warn("turn.not_saved", {{"conn", connection_id_}, {"ec", loaded.error()}});
+        log::warn("turn.not_saved", {{"conn", connection_id_}, {"turn", log::safe_id(turn_id_)}, {"ec", loaded.error()}});
         co_return co_await send_error("not_saved", {}, m.id);
     }
     if (*loaded && (*loaded)->version != conv_->redis_version && !sent_early) {
@@ -594,7 +624,11 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     // 3b. The calls the flow asked for (find the patient's record, free times, book): each
     // outcome continues the same turn. Red flags never get here first: their instruction is out.
     std::vector<pg::audit_entry> call_audit;
-    co_await carry_out_calls(step, now, call_audit);
+    if (!step.call.empty()) {
+        auto calls_started = std::chrono::steady_clock::now();
+        co_await carry_out_calls(step, now, call_audit);
+        metric.step("booking").observe(metrics::seconds_since(calls_started));
+    }
 
     // 4. Persist the turn: patient message, replies, escalations and audit in one transaction.
     dialog::conversation_state after = step.state;
@@ -669,6 +703,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     for (auto& e : call_audit) w.audit.push_back(std::move(e));
     w.audit.push_back({"patient", "message.received",
                        json::serialize(json::object{{"seq", patient_seq},
+                                                    {"turn", turn_id_},
                                                     {"urgency", rules::to_string(a.level)},
                                                     {"escalate", a.escalate},
                                                     {"rules", rules_json(a.findings)},
@@ -687,8 +722,11 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     w.ended = after.ended;
 
     std::vector<pg::escalation_entry> raised = w.escalations;
+    auto commit_started = std::chrono::steady_clock::now();
     auto ec = co_await local_.store->async_record(std::move(w));
+    metric.step("postgres_commit").observe(metrics::seconds_since(commit_started));
     if (!ec) {
+        for (const auto& e : raised) metric.escalations.with({clinic_.slug, e.urgency, e.reason}).add();
         co_await announce(raised);
         // Staff watching the conversation read the new entries from the record.
         if (escalated_) {
@@ -704,12 +742,14 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
             co_await out_.send(protocol::ack_frame(m.id, **existing));
             co_return;
         }
-        log::warn("turn.sequence_conflict", {{"conn", connection_id_}, {"conversation", log::safe_id(conv_->id)}});
+        log::warn("turn.sequence_conflict", {{"conn", connection_id_},
+                                             {"turn", log::safe_id(turn_id_)},
+                                             {"conversation", log::safe_id(conv_->id)}});
         conv_->redis_version = 0;  // forces a reload next turn
         co_return co_await send_error("not_saved", {}, m.id);
     }
     if (ec) {
-        log::warn("turn.not_saved", {{"conn", connection_id_}, {"ec", ec}});
+        log::warn("turn.not_saved", {{"conn", connection_id_}, {"turn", log::safe_id(turn_id_)}, {"ec", ec}});
         co_return co_await send_error("not_saved", {}, m.id);
     }
 
@@ -719,7 +759,9 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     conv_->acks.emplace_back(m.id, patient_seq);
     while (conv_->acks.size() > limits::remembered_client_ids) conv_->acks.pop_front();
     seq_floor_ = std::max(seq_floor_, after.next_seq);
+    auto save_started = std::chrono::steady_clock::now();
     auto saved = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
+    metric.step("redis_save").observe(metrics::seconds_since(save_started));
     if (saved) {
         conv_->redis_version = *saved;
     } else {
@@ -737,11 +779,23 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
 
     // 6. Acknowledge, then the replies (unless they already went out as a safety instruction).
     co_await out_.send(protocol::ack_frame(m.id, patient_seq));
+    const double took_s = metrics::seconds_since(arrived_);
+    metric.turn_seconds.with({}).observe(took_s);
+    log::debug("turn.acknowledged", {{"conn", connection_id_},
+                                     {"turn", log::safe_id(turn_id_)},
+                                     {"conversation", log::safe_id(conv_->id)},
+                                     {"seq", patient_seq},
+                                     {"urgency", log::field_value::code(rules::to_string(a.level))},
+                                     {"ms", took_s * 1000}});
+    metric.turns.with({clinic_.slug, rules::to_string(a.level)}).add();
+    auto reply_started = std::chrono::steady_clock::now();
     if (!sent_early) co_await send_replies(step.replies, patient_seq + 1, false);
+    metric.step("reply").observe(metrics::seconds_since(reply_started));
     if (step.replies.empty() && !sent_early) co_await out_.send(protocol::typing_frame_out(false));
     for (const auto& act : step.actions) {
         if (act.kind == dialog::action_kind::escalate || act.kind == dialog::action_kind::handoff)
             log::info("escalation.raised", {{"conn", connection_id_},
+                                            {"turn", log::safe_id(turn_id_)},
                                             {"conversation", log::safe_id(conv_->id)},
                                             {"urgency", log::field_value::code(rules::to_string(act.level))}});
     }

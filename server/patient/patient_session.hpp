@@ -35,7 +35,9 @@ public:
                     frame_sender& out, live::inbox& inbox);
 
     // Never throws: any internal failure is turned into a safe reply and an escalation.
-    boost::asio::awaitable<void> on_text(std::string frame);
+    // `arrived`: when the frame was read off the socket (latency metrics count from there).
+    boost::asio::awaitable<void> on_text(std::string frame,
+                                         std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now());
     // The patient's connection is gone: a time held for them while they were confirming is let go.
     boost::asio::awaitable<void> on_disconnect();
     // A frame the transport refused (binary, too large, invalid UTF-8).
@@ -126,6 +128,10 @@ private:
     std::uint64_t seq_floor_ = 1;
     double tokens_;
     std::chrono::steady_clock::time_point last_refill_;
+    std::chrono::steady_clock::time_point arrived_{};  // of the frame being handled
+    // The patient turn's correlation id: in its log lines, its audit record and the news of its
+    // escalations, so one message can be followed across instances.
+    std::string turn_id_;
 };
 
 }  // namespace triage::server

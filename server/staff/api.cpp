@@ -5,6 +5,7 @@
 #include "server/ids.hpp"
 #include "server/live/hub.hpp"
 #include "server/log.hpp"
+#include "server/metrics/product.hpp"
 #include "server/protocol/frames.hpp"
 #include "server/protocol/limits.hpp"
 #include "server/protocol/strict_json.hpp"
@@ -373,11 +374,25 @@ asio::awaitable<api_response> refused(thread_services& local, const principal& p
     co_return reply(409, json::object{{"error", "wrong_status"}, {"escalation", escalation_json(e, d)}});
 }
 
-asio::awaitable<api_response> claim(thread_services& local, const principal& p, const std::string& id) {
+// Both clocks are the database's (raised_at and claimed_at), so instances' clocks do not matter.
+void count_claim(const shared_services& shared, const pg::escalation_record& e) {
+    auto c = shared.clinics.cached_id(e.clinic_id);
+    std::string slug = c ? c->slug : std::string("unknown");
+    auto& m = metrics::product();
+    m.claims.with({slug}).add();
+    if (e.claimed_at) {
+        double waited = std::chrono::duration<double>(*e.claimed_at - e.raised_at).count();
+        m.time_to_claim.with({slug}).observe(waited < 0 ? 0 : waited);
+    }
+}
+
+asio::awaitable<api_response> claim(shared_services& shared, thread_services& local, const principal& p,
+                                    const std::string& id) {
     if (!p.may_act()) co_return error(403, "forbidden");
     auto t = co_await local.staff->async_claim(p.clinic_id, id, p.user_id);
     if (!t) co_return t.error() == errc::not_found ? error(404, "not_found") : error(503, "unavailable");
     if (!t->applied) co_return co_await refused(local, p, t->escalation);
+    count_claim(shared, t->escalation);
     co_await announce_change(local, t->escalation, "claimed");
     json::object news{{"type", "staff.joined"}, {"escalation", id}, {"name", p.name}, {"role", p.role}};
     co_await tell_conversation(local, t->escalation.conversation_id, std::move(news));
@@ -593,7 +608,7 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
             co_return co_await audit_trail(local, p, id);
         }
         if (r.method != "POST") co_return error(405, "method_not_allowed");
-        if (action == "claim") co_return co_await claim(local, p, id);
+        if (action == "claim") co_return co_await claim(shared, local, p, id);
         if (action == "messages") co_return co_await staff_message(r, shared, local, p, id);
         if (action == "resolve") co_return co_await resolve(r, local, p, id);
         if (action == "hand-back") co_return co_await hand_back(r, shared, local, p, id);

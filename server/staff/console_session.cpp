@@ -1,6 +1,7 @@
 #include "server/staff/console_session.hpp"
 
 #include "integrations/errc.hpp"
+#include "server/ids.hpp"
 #include "server/log.hpp"
 #include "server/protocol/limits.hpp"
 #include "server/protocol/strict_json.hpp"
@@ -113,7 +114,14 @@ asio::awaitable<bool> console_session::on_live(std::string payload) {
         std::string event = str("event");
         std::string frame = json::serialize(json::object{
             {"type", "escalation"}, {"event", event.empty() ? "raised" : event}, {"escalation", escalation_json(*e, d)}});
-        co_return co_await send(std::move(frame));
+        bool sent = co_await send(std::move(frame));
+        // The patient turn's correlation id, so one escalation can be followed across instances
+        // from the message to each console that showed it.
+        if (std::string turn = str("turn"); sent && type == "escalation.raised" && looks_like_uuid(turn))
+            log::info("staff.escalation_shown", {{"conn", connection_id_},
+                                                  {"turn", log::safe_id(turn)},
+                                                  {"escalation", log::safe_id(e->id)}});
+        co_return sent;
     }
     if (type == "sessions.revoked") {
         if (str("user") == who_.user_id) co_return co_await still_signed_in(false);

@@ -48,6 +48,10 @@ start)
   make_dev_cert "$dir"
   # Instance "a" listens on a port chosen now, so that the OpenID provider knows its callback.
   a_port=$(free_port)
+  # "a" serves the operator's endpoints (/metrics, /log-levels) on a port of their own; "b"
+  # serves /metrics on its main port behind a bearer token.
+  a_metrics_port=$(free_port)
+  metrics_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   # The OpenID provider (tests/peers/oidc), for SMART backend tokens and staff sign-in.
   mkdir -p "$dir/oidc"
   node "$here/tests/peers/oidc/provider.mjs" --dir "$dir/oidc" --redirect-uri "http://127.0.0.1:$a_port/staff/callback" \
@@ -77,9 +81,10 @@ start)
   for name in a b c; do
     # "b" also loads a clinic pack with an override (tests/peers/clinic_pack.yaml).
     packs=${TRIAGE_TEST_RULE_PACK:-$here/triage-rules/packs/core.yaml}
-    tls=""; extra=""; threads=2; model_line=""; port=0; sso=""
+    tls=""; extra=""; threads=2; model_line=""; port=0; sso=""; metrics=""
     if [ "$name" = a ]; then
       port=$a_port
+      metrics="metrics: { listen: { address: 127.0.0.1, port: $a_metrics_port } }"
       sso="staff_sso: { issuer: \"$oidc_issuer\", client_id: staff-console, redirect_uri: \"http://127.0.0.1:$a_port/staff/callback\", post_logout_redirect_uri: \"http://127.0.0.1:$a_port/staff/\" }"
     fi
     # Booking: "a" books through the IHE operations with a SMART backend token from the OpenID
@@ -111,6 +116,7 @@ rule_packs: [$packs]
 urgency_model: $here/triage-rules/model/urgency.bin
 language_model: $here/dialog/language/model.bin
 io_threads: $threads
+$metrics
 $extra
 $fhir
 redis: { port: $redis_port, command_timeout_ms: 300 }
@@ -131,7 +137,7 @@ YAML
   printf '%s\n' "frontdesk-local-pass" | "$build/server/triagectl" --config "$dir/a.yaml" staff add other \
     frontdesk@other.test --name Otto --role front_desk --password-stdin --oidc-subject frontdesk-other >/dev/null
   TRIAGE_STAFF_SSO_CLIENT_SECRET="$sso_secret" start_server a
-  start_server b
+  TRIAGE_METRICS_TOKEN="$metrics_token" start_server b
   TRIAGE_FHIR_STATIC_TOKEN=stack-static-token start_server c
   base=$(cat "$dir/a.ready")
   cat >"$dir/env" <<ENV
@@ -157,6 +163,9 @@ TRIAGE_TEST_REMOTE_SERVER_LOG=$dir/c.log
 TRIAGE_TEST_REMOTE_PID_FILE=$dir/c.pid
 TRIAGE_TEST_REMOTE_MODEL=$dir/model/model.bin
 TRIAGE_TEST_SOURCE_DIR=$here
+TRIAGE_TEST_METRICS_URL=http://127.0.0.1:$a_metrics_port
+TRIAGE_TEST_METRICS_TOKEN=$metrics_token
+TRIAGE_TEST_PROMETHEUS_BIN=$here/tests/.tools/prometheus/usr/bin
 ENV
   echo "test stack up: $base and $(cat "$dir/b.ready") (PostgreSQL $pg_port, Redis $redis_port) in $dir"
   ;;

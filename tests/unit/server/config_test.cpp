@@ -83,3 +83,25 @@ TEST(config, rule_packs_list) {
     ASSERT_TRUE(r.loaded);
     EXPECT_EQ(r.loaded->rule_packs, (std::vector<std::string>{"a.yaml", "b.yaml"}));
 }
+
+TEST(config, metrics_off_loopback_need_the_operator_token) {
+    auto open = load_config(dev + "metrics: { listen: { address: 10.0.0.5, port: 9464 } }\n", "c.yaml", env_of({}));
+    EXPECT_FALSE(open.loaded);
+    EXPECT_TRUE(has_error(open, "metrics.listen.address")) << open.errors.front();
+    const std::string token(40, 't');
+    auto guarded = load_config(dev + "metrics: { listen: { address: 10.0.0.5, port: 9464 } }\n", "c.yaml",
+                               env_of({{"TRIAGE_METRICS_TOKEN", token}}));
+    ASSERT_TRUE(guarded.loaded);
+    EXPECT_EQ(guarded.loaded->metrics.token, token);
+    EXPECT_EQ(guarded.loaded->metrics.listen_port, 9464);
+    auto local = load_config(dev + "metrics: { listen: { port: 9464 } }\n", "c.yaml", env_of({}));
+    EXPECT_TRUE(local.loaded);
+}
+
+TEST(config, the_metrics_token_is_long_and_only_from_the_environment) {
+    auto shortish = load_config(dev, "c.yaml", env_of({{"TRIAGE_METRICS_TOKEN", "short"}}));
+    EXPECT_TRUE(has_error(shortish, "metrics.token"));
+    auto in_file = load_config(dev + "metrics: { token: abcdefabcdefabcdefabcdefabcdefabcdef }\n", "c.yaml", env_of({}));
+    EXPECT_FALSE(in_file.loaded);
+    EXPECT_TRUE(has_error(in_file, "metrics.token"));
+}
