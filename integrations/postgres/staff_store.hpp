@@ -144,6 +144,25 @@ struct desk_settings {
     std::chrono::seconds repeat_window{259200};
 };
 
+// A clinic's figures for a date range (the analytics page). Counts and durations only: nothing
+// here identifies a patient.
+struct clinic_analytics {
+    std::vector<std::pair<std::string, std::int64_t>> conversations_by_day;  // "2026-12-07" (clinic's zone)
+    std::vector<std::int64_t> conversations_by_hour = std::vector<std::int64_t>(24, 0);  // hour of day, clinic's zone
+    std::vector<std::pair<std::string, std::int64_t>> urgency_mix;  // highest urgency of each conversation
+    struct escalation_figures {
+        std::string urgency;
+        std::int64_t raised = 0, claimed = 0, claimed_within_sla = 0;
+        std::optional<double> claim_p50_s, claim_p90_s;
+    };
+    std::vector<escalation_figures> escalations;
+    std::int64_t conversations = 0;
+    std::int64_t handed_to_staff = 0;  // conversations with at least one escalation
+    std::int64_t bookings = 0;         // appointments booked from the chat
+    std::int64_t sla_seconds = 0;      // the clinic's first service level (re-notify)
+    std::vector<std::int64_t> intent_confidence = std::vector<std::int64_t>(10, 0);  // [0,0.1) ... [0.9,1]
+};
+
 struct audit_record {
     timestamp at{};
     std::string actor;
@@ -291,6 +310,14 @@ public:
     // a turn name it in their detail), oldest first (at most 1000).
     boost::asio::awaitable<boost::system::result<std::vector<audit_record>>> async_audit_of_conversation(
         std::string clinic_id, std::string conversation_id, std::string escalation_id);
+
+    // Figures for conversations started (and escalations raised, events recorded) from the start
+    // of `first_day` to the end of `last_day` ("YYYY-MM-DD", checked by the caller), with days and
+    // hours in the zone `tz` (an IANA name PostgreSQL knows).
+    boost::asio::awaitable<boost::system::result<clinic_analytics>> async_analytics(std::string clinic_id,
+                                                                                   std::string first_day,
+                                                                                   std::string last_day,
+                                                                                   std::string tz);
 
 private:
     struct transition_spec;

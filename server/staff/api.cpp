@@ -9,6 +9,7 @@
 #include "server/protocol/frames.hpp"
 #include "server/protocol/limits.hpp"
 #include "server/protocol/strict_json.hpp"
+#include "server/staff/analytics.hpp"
 #include "server/staff/credentials.hpp"
 #include "server/staff/sso.hpp"
 #include "server/staff/throttle.hpp"
@@ -591,6 +592,7 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
         if (r.method != "GET") co_return error(405, "method_not_allowed");
         co_return co_await queue(shared, local, p);
     }
+    if (path == "/api/staff/analytics") co_return co_await analytics(r, shared, local, p);
     constexpr std::string_view prefix = "/api/staff/escalations/";
     if (path.substr(0, prefix.size()) == prefix) {
         std::string_view rest = path.substr(prefix.size());

@@ -1,0 +1,112 @@
+// Browser test of the analytics page (web/staff/analytics.html): a scripted set of conversations
+// moves its figures by exactly what the script sent, the charts are drawn, and axe-core finds no
+// serious or critical violation. Screenshot: tests/browser/screenshots/staff-analytics.png
+// (docs/screenshots/ with TRIAGE_DOC_SCREENSHOTS=1).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { loadStack } from '../lib/stack.mjs';
+import { PatientClient } from '../lib/patient_client.mjs';
+
+const stack = loadStack();
+const SKIP = stack ? false : 'TRIAGE_TEST_ENV_FILE is not set: browser tests skipped';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SHOTS = path.join(HERE, 'screenshots');
+const DOC_SHOTS = path.join(HERE, '..', '..', 'docs', 'screenshots');
+const T = (id) => `[data-testid="${id}"]`;
+
+let browser;
+before(async () => {
+  if (SKIP) return;
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+});
+after(async () => { if (browser) await browser.close(); });
+
+async function converse(lang, text) {
+  const c = await PatientClient.connect(stack.base);
+  await c.start(lang);
+  const yes = (c.lastBot().quick_replies ?? []).find((r) => /^(yes|s[ií])$/i.test(r.label));
+  assert.ok((await c.say('a0', yes.value)).ack);
+  assert.ok((await c.say('a1', text)).ack);
+  c.close();
+}
+
+async function figures(page, day) {
+  return page.evaluate(async (d) => {
+    const r = await fetch(`/api/staff/analytics?from=${d}&to=${d}`, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json() };
+  }, day);
+}
+
+test('the analytics page shows what the conversations did, in charts, accessibly', { skip: SKIP, timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const page = await context.newPage();
+  await page.goto(`${stack.base}/staff/?clinic=demo`);
+  await page.locator(T('signin-form')).waitFor();
+  await page.locator(T('signin-email')).fill('admin@demo.test');
+  await page.locator(T('signin-password')).fill('admin-local-pass');
+  await page.locator(T('signin-submit')).click();
+  await page.locator(T('analytics-link')).waitFor();
+
+  // Today in the clinic's zone, as the server counts days.
+  const probe = await figures(page, '2026-01-01');
+  assert.equal(probe.status, 200, JSON.stringify(probe.body));
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: probe.body.time_zone }).format(new Date());
+  const before = (await figures(page, today)).body;
+
+  await converse('en', 'I would like to book an appointment');
+  await converse('es', 'quisiera pedir una cita');
+  await converse('en', 'my chest hurts and I cannot breathe');
+
+  await page.locator(T('analytics-link')).click();
+  await page.waitForURL(/\/staff\/analytics\.html/);
+  await page.locator(T('an-from')).fill(today);
+  await page.locator(T('an-to')).fill(today);
+  await page.locator('button[type=submit]').click();
+  await page.locator(T('an-status')).filter({ hasText: today }).waitFor();
+  assert.equal(await page.locator(T('an-conversations')).innerText(), String(before.conversations + 3));
+  const emergencyBefore = before.escalations.find((e) => e.urgency === 'emergency')?.raised ?? 0;
+  const row = page.locator(`${T('an-escalations')} tr[data-urgency="emergency"] td`);
+  assert.equal(await row.nth(1).innerText(), String(emergencyBefore + 1), 'one more emergency raised');
+  // The day's bar carries the count.
+  const bar = page.locator(`${T('an-by-day')} rect.bar`);
+  assert.equal(await bar.count(), 1);
+  assert.equal(await bar.getAttribute('data-value'), String(before.conversations + 3));
+  const hourBars = page.locator(`${T('an-by-hour')} rect.bar`);
+  assert.equal(await hourBars.count(), 24);
+  assert.match(await page.locator(`${T('an-mix')} svg`).getAttribute('aria-label'), /emergency \d+/);
+
+  const axe = await new AxeBuilder({ page }).analyze();
+  const bad = axe.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), []);
+  await page.screenshot({ path: path.join(SHOTS, 'staff-analytics.png'), fullPage: true });
+  if (process.env.TRIAGE_DOC_SCREENSHOTS === '1') copyFileSync(path.join(SHOTS, 'staff-analytics.png'), path.join(DOC_SHOTS, 'staff-analytics.png'));
+
+  // The API says which parameter is wrong.
+  const refused = async (q) => page.evaluate(async (qq) => {
+    const r = await fetch(`/api/staff/analytics?${qq}`, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json() };
+  }, q);
+  assert.deepEqual(await refused('from=2026-02-30&to=2026-03-01'), { status: 400, body: { error: 'bad_parameter', parameter: 'from' } });
+  assert.deepEqual(await refused('from=2026-01-01'), { status: 400, body: { error: 'bad_parameter', parameter: 'to' } });
+  assert.deepEqual(await refused('from=2026-01-01&to=2026-01-02&clinic=other'), { status: 400, body: { error: 'bad_parameter', parameter: 'clinic' } });
+  assert.deepEqual(await refused('from=2020-01-01&to=2026-01-02'), { status: 400, body: { error: 'bad_range', detail: 'longer_than_366_days' } });
+
+  // A bad range on the page says what is wrong.
+  await page.locator(T('an-from')).fill(today);
+  await page.locator(T('an-to')).fill('2020-01-01');
+  await page.locator('button[type=submit]').click();
+  await page.locator(T('an-error')).filter({ hasText: 'before its start' }).waitFor();
+  await context.close();
+});
+
+test('the analytics API refuses bad parameters and anyone signed out', { skip: SKIP }, async () => {
+  const res = await fetch(`${stack.base}/api/staff/analytics?from=2026-12-01&to=2026-12-07`);
+  assert.equal(res.status, 401);
+});
