@@ -314,6 +314,26 @@ std::optional<std::string> date_refusal(const flow_state& s, std::string_view pa
     return std::nullopt;
 }
 
+bool words_back_intent(std::string_view intent, std::string_view patient_text) {
+    // Folded words (lower case, no accents), English and Spanish.
+    static const std::vector<std::string_view> leaving = {
+        "bye", "goodbye", "byebye", "adios", "chao", "chau", "ciao", "later", "cya", "thanks", "thank", "thx",
+        "gracias", "luego", "done", "finished", "all", "nothing", "enough", "stop", "leave", "quit", "exit", "end",
+        "nevermind", "forget", "nada", "todo", "listo", "salir", "terminar", "terminamos", "olvidalo", "basta", "ya"};
+    static const std::vector<std::string_view> person = {
+        "person", "human", "someone", "somebody", "staff", "agent", "representative", "rep", "receptionist",
+        "reception", "operator", "real", "talk", "speak", "call", "persona", "humano", "alguien", "representante",
+        "recepcion", "recepcionista", "operador", "hablar", "llamar", "llamen", "llame"};
+    const std::vector<std::string_view>* words = intent == "goodbye" ? &leaving
+                                                 : intent == "speak_to_human" ? &person
+                                                                              : nullptr;
+    if (!words) return true;
+    const std::string folded = text::fold(patient_text);
+    for (const auto& w : text::words(folded))
+        if (std::find(words->begin(), words->end(), w) != words->end()) return true;
+    return false;
+}
+
 bool is_bare_yes_no(std::string_view patient_text) {
     std::string folded = text::fold(patient_text);
     return among(yes_phrases, folded) || among(no_phrases, folded);

@@ -32,6 +32,10 @@ std::optional<std::string> date_refusal(const flow_state& s, std::string_view pa
 // question and says nothing more, so no request can be carried from it, whatever a classifier
 // (local or remote) makes of it.
 bool is_bare_yes_no(std::string_view patient_text);
+// At a question that takes free text (a name, a medicine), whether the message says in words what
+// a leaving or person-asking intent claims: a classifier read "Greta Olsen" as goodbye (p=0.999)
+// and the patient could never give her name. Other intents are not checked (true).
+bool words_back_intent(std::string_view intent, std::string_view patient_text);
 
 // "es" when the patient asks for Spanish ("español", "en español", "spanish please"), "en" for
 // English; nullopt otherwise. Only short messages count, so "my Spanish teacher..." does not.

@@ -679,6 +679,33 @@ TEST(Engine, SlotConditionsAndSlotPlaceholders) {
     EXPECT_TRUE(st.state.ended);
 }
 
+TEST(Engine, ANameReadAsGoodbyeIsTheName) {
+    // The intent model read "Greta Olsen" as goodbye (p=0.999) and the patient was asked whether
+    // she wanted to leave each time she gave her name.
+    auto st = run(at_state("booking_name"), said("Greta Olsen", urgency::none, "goodbye"));
+    EXPECT_EQ(st.state.current_state, "booking_birth_date");
+    EXPECT_EQ(st.state.slots.at("patient_name"), "Greta Olsen");
+    auto person = run(at_state("booking_name"), said("Carmen Ruiz Ortega", urgency::none, "speak_to_human"));
+    EXPECT_EQ(person.state.current_state, "booking_birth_date") << "a surname is not a request for a person";
+}
+
+TEST(Engine, AskingForAPersonAtAYesNoQuestionIsNotANo) {
+    auto st = run(at_state("welcome", "es"),
+                  said("no me entiende esta cosa, quiero hablar con alguien", urgency::none, "speak_to_human"));
+    EXPECT_EQ(st.state.current_state, "handoff");
+    EXPECT_FALSE(st.state.ended && st.state.current_state == "no_consent");
+    auto plain_no = run(at_state("welcome"), said("no", urgency::none, "speak_to_human"));
+    EXPECT_EQ(plain_no.state.current_state, "no_consent") << "a tapped no is a no";
+}
+
+TEST(Engine, AGoodbyeInWordsAtAFreeTextQuestionStillLeaves) {
+    auto st = run(at_state("booking_name"), said("ok bye, thanks", urgency::none, "goodbye"));
+    EXPECT_EQ(st.state.current_state, "leaving");
+    auto es = run(at_state("booking_name", "es"), said("quiero hablar con una persona", urgency::none, "speak_to_human"));
+    EXPECT_NE(es.state.current_state, "booking_birth_date");
+    EXPECT_FALSE(es.state.slots.count("patient_name"));
+}
+
 }  // namespace
 }  // namespace triage::dialog
 
@@ -827,3 +854,4 @@ TEST(EngineHandBack, RefusesStatesWithoutAQuestion) {
 
 }  // namespace
 }  // namespace triage::dialog
+
