@@ -7,8 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${TRIAGE_BUILD_DIR:-$here/build}
 dir=$(mktemp -d /tmp/triage-bench.XXXXXX)
 trap 'bash "$here/tests/peers/stack.sh" stop "$dir" >/dev/null; rm -rf "$dir"' EXIT
-TRIAGE_BUILD_DIR=$build bash "$here/tests/peers/stack.sh" start "$dir"
-# The benchmark server logs at info, not debug, and runs on core 0 only.
+# The benchmark server logs at info: debug lines (one per turn) would be measured too.
+TRIAGE_TEST_LOG_LEVEL=info TRIAGE_BUILD_DIR=$build bash "$here/tests/peers/stack.sh" start "$dir"
+# The server runs on core 0 only.
 pid=$(cat "$dir/a.pid")
 taskset -cp 0 "$pid" >/dev/null 2>&1 || true
 base=$(cat "$dir/a.ready")

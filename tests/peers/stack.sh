@@ -121,7 +121,7 @@ $extra
 $fhir
 redis: { port: $redis_port, command_timeout_ms: 300 }
 postgres: { port: $pg_port, query_timeout_ms: 1500 }
-log: { level: debug, file: $dir/$name.log }
+log: { level: ${TRIAGE_TEST_LOG_LEVEL:-debug}, file: $dir/$name.log }
 YAML
   done
   "$build/server/triagectl" --config "$dir/a.yaml" migrate >/dev/null
