@@ -13,11 +13,12 @@ namespace {
 
 namespace chr = std::chrono;
 
-constexpr std::array<std::string_view, 40> yes_phrases = {
+constexpr std::array<std::string_view, 44> yes_phrases = {
     "yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "of course", "yes please", "correct", "right",
     "si", "sip", "claro", "de acuerdo", "vale", "por supuesto", "si por favor", "claro que si", "esta bien",
     "ye", "yea", "ya", "yess", "yes pls", "yes plz", "k", "okey", "dale", "simon",
-    "aja", "sii", "siii", "si si", "sale", "okas", "yesss", "yes maam", "si senora"};
+    "aja", "sii", "siii", "si si", "sale", "okas", "yesss", "yes maam", "si senora", "fine", "alright", "all right",
+    "go ahead"};
 constexpr std::array<std::string_view, 14> no_phrases = {
     "no", "n", "nope", "nah", "no thanks", "no thank you", "not really", "not now", "no gracias",
     "ahora no", "para nada", "no por favor", "de ninguna manera", "nada"};
@@ -39,6 +40,8 @@ std::optional<std::string> yes_no(std::string_view folded) {
     bool says_no = std::any_of(w.begin(), w.end(), [](std::string_view x) { return x == "no" || x == "not" || x == "don"; });
     if (among(yes_openers, w.front()) && !says_no) return "yes";
     if (among(no_openers, w.front())) return "no";
+    // A short reply that ends with its yes ("fine yes", "ok then sure", "bueno si").
+    if (w.size() <= 3 && among(yes_openers, w.back()) && !says_no) return "yes";
     return std::nullopt;
 }
 

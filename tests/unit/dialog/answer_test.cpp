@@ -19,11 +19,13 @@ std::optional<std::string> answer(input_kind k, std::string_view text) {
 
 TEST(YesNo, EnglishAndSpanishWords) {
     for (const char* yes : {"yes", "Y", "yeah", "Yep!", "sure", "ok", "okay", "Sí", "si", "claro", "De acuerdo",
-                            "yes please", "yes, I want to continue", "ajá", "sii", "ye", "sale", "sí señora"})
+                            "yes please", "yes, I want to continue", "ajá", "sii", "ye", "sale", "sí señora", "fine yes",
+                            "fine", "alright", "ok then sure", "bueno sí", "go ahead"})
         EXPECT_EQ(answer(input_kind::yes_no, yes), "yes") << yes;
     for (const char* no : {"no", "NO.", "nope", "nah", "no gracias", "No thanks", "no, that's all"})
         EXPECT_EQ(answer(input_kind::yes_no, no), "no") << no;
-    for (const char* neither : {"", "maybe", "book", "I don't know", "yes no"})
+    for (const char* neither : {"", "maybe", "book", "I don't know", "yes no", "not yes", "I guess not yes",
+                                "my son said yes"})
         EXPECT_EQ(answer(input_kind::yes_no, neither), std::nullopt) << neither;
 }
 
