@@ -586,17 +586,17 @@ void on_patient_said(turn& t, const patient_said& e, std::chrono::system_clock::
                                  !is_bare_yes_no(e.text) && words_back_intent(intent, e.text);
     const bool answered = answer && cur->input != input_kind::free_text && !asks_for_person &&
                           interpret_answer(*cur, e.text, std::string_view{}, now).has_value();
-    if (answered) t.set_message(std::string_view{}, e.assessment.level);
     // At a free-text question a leaving or person-asking intent must be in the words too: a name
     // the classifier read as "goodbye" is the name (docs/flows.md, "Understanding").
-    const bool unbacked = cur->input == input_kind::free_text && !words_back_intent(intent, e.text);
-    if (unbacked) t.set_message(std::string_view{}, e.assessment.level);
+    const bool intent_may_interrupt =
+        !answered && (cur->input != input_kind::free_text || words_back_intent(intent, e.text));
+    if (!intent_may_interrupt) t.set_message(std::string_view{}, e.assessment.level);
     if (const transition* i = first_match(t.definition().interrupts, t.context(answer ? &*answer : nullptr))) {
         // The question the interrupt left unanswered is where `to: back` returns.
         if (cur->input != input_kind::none) st.stuck_at = cur->id;
         return t.run_from(i->target);
     }
-    if (unbacked) t.set_message(intent, e.assessment.level);
+    if (!intent_may_interrupt && !answered) t.set_message(intent, e.assessment.level);
     if (cur->input == input_kind::follow_up)
         return on_follow_up_answer(t, *cur, e, lang && text::words(text::fold(e.text)).size() <= 3, now);
     if (answered) t.set_message(intent, e.assessment.level);

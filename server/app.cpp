@@ -69,13 +69,6 @@ private:
     std::map<std::string, std::chrono::steady_clock::time_point> last_;
 };
 
-log::level parse_level(const std::string& s) {
-    if (s == "debug") return log::level::debug;
-    if (s == "warn") return log::level::warn;
-    if (s == "error") return log::level::error;
-    return log::level::info;
-}
-
 struct startup_state {
     std::vector<clinic> clinics;
     std::string error;
@@ -178,7 +171,8 @@ std::optional<std::string> load_master_key_hex(const config& cfg, std::string& e
 }
 
 int run(const config& cfg) {
-    log::configure(parse_level(cfg.log.level), cfg.log.file);
+    // The configuration already refused any other value.
+    log::configure(log::level_from_string(cfg.log.level).value_or(log::level::info), cfg.log.file);
     if (!phi::keyring::init()) {
         std::fprintf(stderr, "triaged: libsodium failed to initialise\n");
         return 1;
@@ -321,16 +315,12 @@ int run(const config& cfg) {
         sso = std::make_unique<staff::sign_in_provider>(cfg, &client_tls, keys);
         shared.sso = sso.get();
     }
-    std::vector<http::io_thread> threads;
-    for (unsigned i = 0; i < n_threads; ++i) {
-        threads.push_back({contexts[i].get(), services[i].get()});
-        shared.io_threads.emplace_back(contexts[i].get(), services[i].get());
-    }
-    http::listener listener(shared, threads, tls.get());
+    for (unsigned i = 0; i < n_threads; ++i) shared.io_threads.emplace_back(contexts[i].get(), services[i].get());
+    http::listener listener(shared, tls.get());
     // The operator's endpoints on their own port (off while metrics.listen.port is 0).
     std::optional<http::listener> operator_listener;
     if (cfg.metrics.listen_port != 0) {
-        operator_listener.emplace(shared, threads, nullptr, true);
+        operator_listener.emplace(shared, nullptr, true);
         try {
             operator_listener->bind(cfg.metrics.listen_address, cfg.metrics.listen_port);
         } catch (const std::exception&) {

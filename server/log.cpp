@@ -83,6 +83,12 @@ void set_level(std::string_view component, level l) {
     any_component.store(true, std::memory_order_release);
 }
 
+void clear_level(std::string_view component) {
+    std::unique_lock lock(levels_mu);
+    if (auto it = by_component.find(component); it != by_component.end()) by_component.erase(it);
+    any_component.store(!by_component.empty(), std::memory_order_release);
+}
+
 void reset_levels() {
     std::unique_lock lock(levels_mu);
     by_component.clear();

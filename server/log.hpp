@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
@@ -37,7 +38,8 @@ public:
     field_value(int v) : text_(std::to_string(v)), quoted_(false) {}
     field_value(unsigned v) : text_(std::to_string(v)), quoted_(false) {}
     field_value(std::uint64_t v) : text_(std::to_string(v)), quoted_(false) {}
-    field_value(double v) : text_(std::to_string(v)), quoted_(false) {}
+    // NaN and infinities are not JSON numbers: they are written as strings.
+    field_value(double v) : text_(std::to_string(v)), quoted_(!std::isfinite(v)) {}
     // A template so that nothing converts to bool on the way in (a `const char*` would).
     template <class B>
         requires std::same_as<B, bool>
@@ -72,6 +74,7 @@ void configure(level min_level, const std::string& file);  // empty file: standa
 // Per component at run time (the event's first word: "patient" for "patient.connected"). A
 // component without its own level follows the configured one. `reset_levels` drops them all.
 void set_level(std::string_view component, level l);
+void clear_level(std::string_view component);  // back to the configured level
 void reset_levels();
 level default_level();
 std::vector<std::pair<std::string, level>> component_levels();

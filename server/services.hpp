@@ -52,9 +52,10 @@ struct shared_services {
     staff::sign_in_provider* sso = nullptr;  // null when staff_sso is not configured
     const rules::urgency_model* urgency = nullptr;  // null when no urgency model is configured
     const dialog::intent_classifier* language = nullptr;  // null when no language model is configured
-    // Every I/O thread with its services, for the operator's metrics (each thread's connections
-    // and breakers are read on that thread). Filled once at start.
-    std::vector<std::pair<boost::asio::io_context*, thread_services*>> io_threads;
+    // Every I/O thread with its services (STYLE A1), filled once at start: the listeners hand
+    // connections round-robin to them, and the operator's metrics read each thread's connections
+    // and breakers on that thread.
+    std::vector<std::pair<boost::asio::io_context*, thread_services*>> io_threads{};
 };
 
 // The associated data a transcript entry is sealed with: the same for every writer (the patient's

@@ -22,7 +22,8 @@ std::int64_t as_int(const std::optional<std::string>& v) { return v ? std::stoll
 
 asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::string clinic_id, std::string first_day,
                                                                       std::string last_day, std::string tz) {
-    auto params = [&](bool) {
+    // Every statement takes the same four: clinic, first day, last day, zone.
+    auto params = [&] {
         std::vector<param> ps;
         ps.push_back(text(clinic_id));
         ps.push_back(text(first_day));
@@ -36,12 +37,12 @@ asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::stri
     std::vector<statement> sts;
     sts.push_back({"SELECT (started_at AT TIME ZONE $4::text)::date::text, count(*) FROM conversations WHERE " +
                        conv_range + " GROUP BY 1 ORDER BY 1",
-                   params(true)});
+                   params()});
     sts.push_back({"SELECT extract(hour FROM started_at AT TIME ZONE $4::text)::int, count(*) FROM conversations "
                    "WHERE " + conv_range + " GROUP BY 1 ORDER BY 1",
-                   params(true)});
+                   params()});
     sts.push_back({"SELECT highest_urgency, count(*) FROM conversations WHERE " + conv_range + " GROUP BY 1 ORDER BY 1",
-                   params(false)});
+                   params()});
     sts.push_back({"SELECT e.urgency, count(*), count(e.claimed_at), "
                    "count(*) FILTER (WHERE e.claimed_at - e.raised_at <= make_interval(secs => c.sla_renotify_s)), "
                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.claimed_at - e.raised_at)) "
@@ -50,18 +51,18 @@ asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::stri
                    "  FILTER (WHERE e.claimed_at IS NOT NULL) "
                    "FROM escalations e JOIN clinics c ON c.id = e.clinic_id WHERE " + esc_range +
                        " GROUP BY e.urgency ORDER BY e.urgency",
-                   params(false)});
+                   params()});
     sts.push_back({"SELECT (SELECT count(*) FROM conversations WHERE " + conv_range + "), "
                    "(SELECT count(DISTINCT e.conversation_id) FROM escalations e WHERE " + esc_range + "), "
                    "(SELECT count(*) FROM audit_events WHERE " + audit_range +
                        " AND action = 'scheduling.book_slot' AND detail->>'outcome' = 'booked'), "
                    "(SELECT sla_renotify_s FROM clinics WHERE id = $1::uuid)",
-                   params(false)});
+                   params()});
     sts.push_back({"SELECT least(9, greatest(0, floor((detail->'intent'->>'confidence')::float8 * 10)))::int, count(*) "
                    "FROM audit_events WHERE " + audit_range +
                        " AND action = 'message.received' AND jsonb_typeof(detail->'intent'->'confidence') = 'number' "
                        "GROUP BY 1 ORDER BY 1",
-                   params(false)});
+                   params()});
     auto r = co_await scoped(clinic_id, std::move(sts));
     if (!r) co_return r.error();
     clinic_analytics a;

@@ -211,7 +211,7 @@ struct connection_count {
 // The open WebSocket gauge, by kind ("patient", "staff"), while the socket is open.
 struct socket_gauge {
     metrics::gauge& g;
-    explicit socket_gauge(std::string_view kind) : g(metrics::product().patient_sockets.with({kind})) { g.add(1); }
+    explicit socket_gauge(std::string_view kind) : g(metrics::product().websockets.with({kind})) { g.add(1); }
     ~socket_gauge() { g.add(-1); }
 };
 
@@ -305,7 +305,7 @@ asio::awaitable<void> run_patient_websocket(websocket::stream<Stream> ws, reques
                 if (auto notice = session.early_safety_notice(frame)) {
                     auto arrived = std::chrono::steady_clock::now();
                     co_await sender.send(std::move(*notice));
-                    metrics::product().red_flag_seconds.with({}).observe(metrics::seconds_since(arrived));
+                    metrics::product().red_flag_latency.observe(metrics::seconds_since(arrived));
                 }
             inbox.push(live::inbox_item::kind::frame, std::move(frame));
         }

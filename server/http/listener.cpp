@@ -14,12 +14,11 @@ using tcp = asio::ip::tcp;
 
 namespace triage::server::http {
 
-listener::listener(shared_services& shared, std::vector<io_thread> threads, asio::ssl::context* tls,
-                   bool operator_endpoints)
-    : shared_(shared), threads_(std::move(threads)), tls_(tls), operator_endpoints_(operator_endpoints) {}
+listener::listener(shared_services& shared, asio::ssl::context* tls, bool operator_endpoints)
+    : shared_(shared), tls_(tls), operator_endpoints_(operator_endpoints) {}
 
 unsigned short listener::bind(const std::string& address, unsigned short port) {
-    acceptor_ = std::make_unique<tcp::acceptor>(*threads_.front().context);
+    acceptor_ = std::make_unique<tcp::acceptor>(*shared_.io_threads.front().first);
     tcp::endpoint ep(asio::ip::make_address(address), port);
     acceptor_->open(ep.protocol());
     acceptor_->set_option(asio::socket_base::reuse_address(true));
@@ -29,7 +28,7 @@ unsigned short listener::bind(const std::string& address, unsigned short port) {
 }
 
 void listener::start() {
-    asio::co_spawn(*threads_.front().context, accept_loop(), [](std::exception_ptr e) {
+    asio::co_spawn(*shared_.io_threads.front().first, accept_loop(), [](std::exception_ptr e) {
         if (e) log::error("listener.stopped_by_exception");
     });
 }
@@ -45,8 +44,8 @@ asio::awaitable<void> listener::accept_loop() {
     std::uint64_t connection_id = 0;
     for (;;) {
         // Round-robin: each connection lives on one I/O thread for life.
-        io_thread& t = threads_[next_++ % threads_.size()];
-        auto [ec, socket] = co_await acceptor_->async_accept(t.context->get_executor(),
+        auto [context, services] = shared_.io_threads[next_++ % shared_.io_threads.size()];
+        auto [ec, socket] = co_await acceptor_->async_accept(context->get_executor(),
                                                              asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted) co_return;
         if (ec) {
@@ -63,7 +62,7 @@ asio::awaitable<void> listener::accept_loop() {
             });
             continue;
         }
-        asio::co_spawn(ex, serve_connection(std::move(socket), shared_, *t.services, tls_, ++connection_id),
+        asio::co_spawn(ex, serve_connection(std::move(socket), shared_, *services, tls_, ++connection_id),
                        [](std::exception_ptr e) {
                            if (e) log::error("connection.stopped_by_exception");
                        });

@@ -15,18 +15,12 @@
 
 namespace triage::server::http {
 
-// One entry per I/O thread (STYLE A1).
-struct io_thread {
-    boost::asio::io_context* context;
-    thread_services* services;
-};
-
 // runs on: the acceptor's context for accepting; each connection on the thread it is handed to.
 class listener {
 public:
-    // `operator_endpoints`: serve only the operator's endpoints (server/http/operator.hpp), plain.
-    listener(shared_services& shared, std::vector<io_thread> threads, boost::asio::ssl::context* tls,
-             bool operator_endpoints = false);
+    // Connections go round-robin to shared.io_threads (STYLE A1). `operator_endpoints`: serve
+    // only the operator's endpoints (server/http/operator.hpp), plain.
+    listener(shared_services& shared, boost::asio::ssl::context* tls, bool operator_endpoints = false);
 
     // Binds and listens; returns the bound port (useful when the configured port is 0).
     unsigned short bind(const std::string& address, unsigned short port);
@@ -37,7 +31,6 @@ public:
 private:
     boost::asio::awaitable<void> accept_loop();
     shared_services& shared_;
-    std::vector<io_thread> threads_;
     boost::asio::ssl::context* tls_;
     bool operator_endpoints_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

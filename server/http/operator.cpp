@@ -143,10 +143,7 @@ response log_levels(const request& req) {
     const auto& component = q["component"][0];
     const auto& level = q["level"][0];
     if (level == "default") {
-        auto kept = log::component_levels();
-        log::reset_levels();
-        for (const auto& [c, l] : kept)
-            if (c != component) log::set_level(c, l);
+        log::clear_level(component);
     } else if (auto l = log::level_from_string(level)) {
         log::set_level(component, *l);
     } else {

@@ -23,7 +23,7 @@ void product_metrics::write(text_writer& w) const {
     w.write(red_flag_seconds);
     w.write(booking_seconds);
     w.write(time_to_claim);
-    w.write(patient_sockets);
+    w.write(websockets);
 }
 
 }  // namespace triage::server::metrics

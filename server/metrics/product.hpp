@@ -49,10 +49,22 @@ struct product_metrics {
                                     "From an escalation raised to its claim by staff.", {"clinic"},
                                     waiting_buckets()};
 
-    family<gauge> patient_sockets{"triage_websocket_connections", "Open WebSocket connections.", {"kind"}};
+    family<gauge> websockets{"triage_websocket_connections", "Open WebSocket connections.", {"kind"}};
 
-    // The step histogram's children, looked up once (the hot path takes no lock).
-    histogram& step(std::string_view name) { return step_seconds.with({name}); }
+    // The children a patient turn updates, resolved once so that a turn takes no lock and
+    // allocates nothing for them (they also show at 0 before the first turn).
+    histogram& turn_latency = turn_seconds.with({});
+    histogram& red_flag_latency = red_flag_seconds.with({});
+    struct turn_steps {
+        histogram &rules, &urgency_model, &intent, &language, &remote_model, &flow, &explain, &redis_load, &booking,
+            &postgres_commit, &redis_save, &reply;
+    };
+    const turn_steps steps{step_seconds.with({"rules"}),        step_seconds.with({"urgency_model"}),
+                           step_seconds.with({"intent"}),       step_seconds.with({"language"}),
+                           step_seconds.with({"remote_model"}), step_seconds.with({"flow"}),
+                           step_seconds.with({"explain"}),      step_seconds.with({"redis_load"}),
+                           step_seconds.with({"booking"}),      step_seconds.with({"postgres_commit"}),
+                           step_seconds.with({"redis_save"}),   step_seconds.with({"reply"})};
 
     // Everything stored here, in the exposition format.
     void write(text_writer& w) const;

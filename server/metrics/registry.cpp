@@ -141,26 +141,30 @@ void text_writer::header(std::string_view name, std::string_view help, std::stri
     out_ += '\n';
 }
 
+namespace {
+
+// One line per child: name{labels} value.
+template <class Metric>
+void write_scalars(std::string& out, const family<Metric>& f) {
+    for (const auto& [values, m] : f.children()) {
+        out += f.name();
+        out += label_text(f.label_names(), values);
+        out += ' ';
+        out += format_number(static_cast<double>(m->value()));
+        out += '\n';
+    }
+}
+
+}  // namespace
+
 void text_writer::write(const family<counter>& f) {
     header(f.name(), f.help(), "counter");
-    for (const auto& [values, c] : f.children()) {
-        out_ += f.name();
-        out_ += label_text(f.label_names(), values);
-        out_ += ' ';
-        out_ += format_number(static_cast<double>(c->value()));
-        out_ += '\n';
-    }
+    write_scalars(out_, f);
 }
 
 void text_writer::write(const family<gauge>& f) {
     header(f.name(), f.help(), "gauge");
-    for (const auto& [values, g] : f.children()) {
-        out_ += f.name();
-        out_ += label_text(f.label_names(), values);
-        out_ += ' ';
-        out_ += format_number(g->value());
-        out_ += '\n';
-    }
+    write_scalars(out_, f);
 }
 
 void text_writer::write(const family<histogram>& f) {

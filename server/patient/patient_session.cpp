@@ -515,10 +515,10 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     const auto classifier = shared_.intents.current();
     assessment_timings took;
     auto assessed = assess_message(shared_.rules, shared_.urgency, *classifier, m.text, shared_.language, &took);
-    metric.step("rules").observe(took.rules_s);
-    if (shared_.urgency) metric.step("urgency_model").observe(took.urgency_model_s);
-    metric.step("intent").observe(took.intent_s);
-    if (shared_.language) metric.step("language").observe(took.language_s);
+    metric.steps.rules.observe(took.rules_s);
+    if (shared_.urgency) metric.steps.urgency_model.observe(took.urgency_model_s);
+    metric.steps.intent.observe(took.intent_s);
+    if (shared_.language) metric.steps.language.observe(took.language_s);
     bool emergency = assessed.triage.level == rules::urgency::emergency || assessed.triage.escalate ||
                      assessed.triage.evaluation_failed;
     // With a person in the conversation, the message is for them; a red flag is still answered
@@ -539,7 +539,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
         for (const auto& [placeholder, n] : redacted.replaced) replaced += n;
         auto remote_started = std::chrono::steady_clock::now();
         auto res = co_await local_.remote_intent->async_classify(std::move(redacted.text));
-        metric.step("remote_model").observe(metrics::seconds_since(remote_started));
+        metric.steps.remote_model.observe(metrics::seconds_since(remote_started));
         metric.remote_model_calls.with({remote_intent::to_string(res.what)}).add();
         remote_audit["outcome"] = remote_intent::to_string(res.what);
         remote_audit["redactions"] = replaced;
@@ -574,14 +574,14 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     before.next_seq = std::max(before.next_seq, seq_floor_);
     auto flow_started = std::chrono::steady_clock::now();
     dialog::step step = run_step(before);
-    metric.step("flow").observe(metrics::seconds_since(flow_started));
+    metric.steps.flow.observe(metrics::seconds_since(flow_started));
     std::uint64_t patient_seq = before.next_seq;
     if (step.state.lang != before.lang) co_await out_.send(protocol::language_frame(step.state.lang));
     bool sent_early = false;
     if (emergency) {
         // 2. The safety instruction goes out now, before storage or network (STYLE A6).
         co_await send_replies(step.replies, patient_seq + 1, a.level == rules::urgency::emergency);
-        metric.red_flag_seconds.with({}).observe(metrics::seconds_since(arrived_));
+        metric.red_flag_latency.observe(metrics::seconds_since(arrived_));
         metric.red_flags.with({clinic_.slug, rules::to_string(a.level)}).add();
         sent_early = true;
         seq_floor_ = patient_seq + 1 + step.replies.size();
@@ -597,12 +597,12 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     // per word of the message (leave-one-word-out).
     auto explain_started = std::chrono::steady_clock::now();
     const auto intent_why = classifier->explain(m.text);
-    metric.step("explain").observe(metrics::seconds_since(explain_started));
+    metric.steps.explain.observe(metrics::seconds_since(explain_started));
 
     // 3. Take the freshest state: another instance may have moved the conversation on.
     auto load_started = std::chrono::steady_clock::now();
     auto loaded = co_await local_.sessions->async_load(conv_->id);
-    metric.step("redis_load").observe(metrics::seconds_since(load_started));
+    metric.steps.redis_load.observe(metrics::seconds_since(load_started));
     if (!loaded) {
         log::warn("turn.not_saved", {{"conn", connection_id_}, {"turn", log::safe_id(turn_id_)}, {"ec", loaded.error()}});
         co_return co_await send_error("not_saved", {}, m.id);
@@ -627,7 +627,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     if (!step.call.empty()) {
         auto calls_started = std::chrono::steady_clock::now();
         co_await carry_out_calls(step, now, call_audit);
-        metric.step("booking").observe(metrics::seconds_since(calls_started));
+        metric.steps.booking.observe(metrics::seconds_since(calls_started));
     }
 
     // 4. Persist the turn: patient message, replies, escalations and audit in one transaction.
@@ -724,7 +724,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     std::vector<pg::escalation_entry> raised = w.escalations;
     auto commit_started = std::chrono::steady_clock::now();
     auto ec = co_await local_.store->async_record(std::move(w));
-    metric.step("postgres_commit").observe(metrics::seconds_since(commit_started));
+    metric.steps.postgres_commit.observe(metrics::seconds_since(commit_started));
     if (!ec) {
         for (const auto& e : raised) metric.escalations.with({clinic_.slug, e.urgency, e.reason}).add();
         co_await announce(raised);
@@ -761,7 +761,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     seq_floor_ = std::max(seq_floor_, after.next_seq);
     auto save_started = std::chrono::steady_clock::now();
     auto saved = co_await local_.sessions->async_save(conv_->id, conv_->redis_version, seal_state());
-    metric.step("redis_save").observe(metrics::seconds_since(save_started));
+    metric.steps.redis_save.observe(metrics::seconds_since(save_started));
     if (saved) {
         conv_->redis_version = *saved;
     } else {
@@ -780,7 +780,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     // 6. Acknowledge, then the replies (unless they already went out as a safety instruction).
     co_await out_.send(protocol::ack_frame(m.id, patient_seq));
     const double took_s = metrics::seconds_since(arrived_);
-    metric.turn_seconds.with({}).observe(took_s);
+    metric.turn_latency.observe(took_s);
     log::debug("turn.acknowledged", {{"conn", connection_id_},
                                      {"turn", log::safe_id(turn_id_)},
                                      {"conversation", log::safe_id(conv_->id)},
@@ -790,7 +790,7 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     metric.turns.with({clinic_.slug, rules::to_string(a.level)}).add();
     auto reply_started = std::chrono::steady_clock::now();
     if (!sent_early) co_await send_replies(step.replies, patient_seq + 1, false);
-    metric.step("reply").observe(metrics::seconds_since(reply_started));
+    metric.steps.reply.observe(metrics::seconds_since(reply_started));
     if (step.replies.empty() && !sent_early) co_await out_.send(protocol::typing_frame_out(false));
     for (const auto& act : step.actions) {
         if (act.kind == dialog::action_kind::escalate || act.kind == dialog::action_kind::handoff)

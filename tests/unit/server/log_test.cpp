@@ -27,14 +27,23 @@ TEST(log, fields_render_values) {
     EXPECT_EQ(field_value(true).text(), "true");
     EXPECT_EQ(field_value("literal").text(), "literal");
     EXPECT_EQ(field_value(boost::system::error_code{}).text(), "ok");
+    EXPECT_FALSE(field_value(1.5).quoted());
+    EXPECT_TRUE(field_value(std::nan("")).quoted()) << "NaN is no JSON number";
+}
+
+// An empty file of our own for the logger to write to; "" if none could be made.
+static std::string temp_log_file() {
+    char path[] = "/tmp/triage-log-test-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return {};
+    close(fd);
+    return path;
 }
 
 TEST(log, a_line_is_one_json_object_with_typed_fields) {
     namespace log = triage::server::log;
-    char path[] = "/tmp/triage-log-test-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    close(fd);
+    const std::string path = temp_log_file();
+    ASSERT_FALSE(path.empty());
     log::configure(log::level::info, path);
     log::info("patient.connected", {{"conn", 7}, {"ok", true}, {"code", log::field_value::code("a\"b")},
                                     {"conversation", safe_id("c-1")}});
@@ -50,18 +59,19 @@ TEST(log, a_line_is_one_json_object_with_typed_fields) {
     EXPECT_EQ(v.at("code").as_string(), "a\"b");
     EXPECT_EQ(v.at("conversation").as_string(), "c-1");
     EXPECT_FALSE(std::getline(in, line)) << "a debug line was written at level info";
-    std::remove(path);
+    std::remove(path.c_str());
 }
 
 TEST(log, a_component_can_have_its_own_level_at_run_time) {
     namespace log = triage::server::log;
-    char path[] = "/tmp/triage-log-test-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    close(fd);
+    const std::string path = temp_log_file();
+    ASSERT_FALSE(path.empty());
     log::configure(log::level::warn, path);
     log::set_level("booking", log::level::debug);
+    log::set_level("staff", log::level::debug);
+    log::clear_level("staff");
     log::debug("booking.call", {});
+    log::debug("staff.hidden", {});
     log::info("patient.connected", {});
     log::reset_levels();
     log::debug("booking.call_again", {});
@@ -70,6 +80,7 @@ TEST(log, a_component_can_have_its_own_level_at_run_time) {
     EXPECT_NE(all.find("\"booking.call\""), std::string::npos);
     EXPECT_EQ(all.find("patient.connected"), std::string::npos);
     EXPECT_EQ(all.find("booking.call_again"), std::string::npos);
+    EXPECT_EQ(all.find("staff.hidden"), std::string::npos) << "a cleared component follows the configured level";
     log::configure(log::level::info, "");
-    std::remove(path);
+    std::remove(path.c_str());
 }
