@@ -261,7 +261,7 @@ std::string classify_json_line(std::string_view id, const message_assessment& a,
             for (std::size_t i = 0; i < m.probability.size(); ++i)
                 p[rules::to_string(static_cast<rules::urgency>(i))] = std::round(m.probability[i] * 1000.0) / 1000.0;
             line["model"] = json::object{{"version", m.version}, {"urgency", rules::to_string(m.level)},
-                                         {"probability", std::move(p)}, {"raised", m.raised}, {"failed", m.failed}};
+                                         {"probability", std::move(p)}, {"raised", m.raised}, {"capped", m.capped}, {"failed", m.failed}};
         }
         line["rationale"] = a.triage.rationale;
         line["pack"] = a.triage.pack_version;

@@ -44,6 +44,9 @@ struct model_opinion {
     urgency level = urgency::none;       // after the card's thresholds
     bool raised = false;                 // it raised the rules' urgency (or escalated)
     bool failed = false;                 // the model could not be run: it raised nothing
+    // It read an emergency where the rules had read the alarming words in context (a question,
+    // an idiom, a pet) and found nothing current: it raised to urgent at most.
+    bool capped = false;
     std::size_t words = 0;               // words it read
 };
 

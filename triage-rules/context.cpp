@@ -17,6 +17,7 @@ std::uint8_t flag_of(std::string_view kind) {
     if (kind == "family_history") return ctx_family_history;
     if (kind == "other_person") return ctx_other_person;
     if (kind == "harmless") return ctx_harmless;
+    if (kind == "not_a_person") return ctx_not_a_person;
     return 0;
 }
 
@@ -29,6 +30,21 @@ bool is_time_unit(std::string_view w) {
 bool is_spanish_time_unit(std::string_view w) {
     constexpr std::array units{"ano", "anos", "mes", "meses", "semana", "semanas", "decada", "decadas"};
     return std::find(units.begin(), units.end(), w) != units.end();
+}
+
+// Words that put a person in a clause: "my dog bit me", "the dog knocked him over", "el gato
+// arañó a mi bebé". An animal's possessor ("my daughter's doll") is not one of them.
+bool names_a_person(std::string_view w) {
+    constexpr std::array people{"i", "im", "ive", "id", "me", "myself", "he", "hes", "she", "shes", "him", "himself",
+                                "herself", "they", "theyre", "them", "we", "us", "baby", "son", "daughter", "kid",
+                                "child", "toddler", "boy", "girl", "husband", "wife", "mom", "mum", "dad", "mother",
+                                "father", "grandma", "grandpa", "brother", "sister", "friend", "partner", "yo",
+                                "ella", "bebe", "hijo", "hija", "nino", "nina", "esposo", "esposa", "marido", "mama",
+                                "papa", "abuela", "abuelo", "hermano", "hermana", "nene", "nena", "uncle", "aunt",
+                                "cousin", "nephew", "niece", "grandson", "granddaughter", "man", "woman", "lady",
+                                "guy", "patient", "tio", "tia", "primo", "prima", "sobrino", "sobrina", "nieto",
+                                "nieta", "senor", "senora"};
+    return std::find(people.begin(), people.end(), w) != people.end();
 }
 
 bool is_past_year(std::string_view w) {
@@ -79,6 +95,7 @@ std::vector<std::string_view> context_modifier_names(std::uint8_t flags) {
     if (flags & ctx_other_person) out.emplace_back("other_person");
     if (flags & ctx_recurrence) out.emplace_back("recurrence");
     if (flags & ctx_harmless) out.emplace_back("harmless_phrase");
+    if (flags & ctx_not_a_person) out.emplace_back("not_a_person");
     return out;
 }
 
@@ -97,6 +114,7 @@ context_scope::context_scope(const std::vector<rule_pack>& packs, word_table& ta
 void context_scope::add(std::string_view kind, std::string_view cue) {
     trigger t;
     if (kind == "harmless") t.direction = reach::self;
+    if (kind == "not_a_person") t.direction = reach::both;
     for (auto [marker, direction] : {std::pair{std::string_view{"<> "}, reach::both},
                                      std::pair{std::string_view{"< "}, reach::backward},
                                      std::pair{std::string_view{"> "}, reach::forward}}) {
@@ -178,6 +196,21 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
     }
 
     for (const auto& f : list) {
+        if (f.flag == ctx_not_a_person) {
+            // "kicked by a horse", "mordido por un perro": the animal did something to someone.
+            if (f.begin > 0 && (words[f.begin - 1] == "by" || words[f.begin - 1] == "por" ||
+                                words[f.begin - 1] == "from" || words[f.begin - 1] == "with")) {
+                continue;
+            }
+            bool person = std::any_of(list.begin(), list.end(), [&](const found& o) {
+                return o.flag == ctx_other_person && clauses.clause[o.begin] == clauses.clause[f.begin];
+            });
+            for (std::size_t k = 0; k < n && !person; ++k) {
+                if (clauses.clause[k] != clauses.clause[f.begin] || (k >= f.begin && k < f.end) || k + 1 == f.begin) continue;
+                person = names_a_person(words[k]);
+            }
+            if (person) continue;
+        }
         // History and family history end at any clause ("history of asthma and I can't breathe"
         // fires); hypotheticals run on over "and" ("what if I get chest pain and can't breathe").
         const auto& scope = f.flag == ctx_hypothetical ? clauses.segment

@@ -10,6 +10,8 @@
 //   harmless        alarming words that report no symptom: idioms ("stroke of luck", "nearly
 //                   had a heart attack when I saw the bill"), services ("stroke unit"),
 //                   medicines ("seizure medication"); by default only the cue's own words
+//   not_a_person    an animal or a toy as the subject: "my parrot is having trouble breathing",
+//                   "mi perrita convulsionó"; its clause both ways, unless a person is in it too
 // Each trigger reaches a few words forward or back and never past the end of its clause, so
 // "I had a stroke years ago, now my face is drooping" still fires for the drooping face.
 // Look-alikes never trigger: "not sure if", "wondering if", "no sé si"; and "I have signs of a
@@ -32,10 +34,12 @@ enum context_flag : std::uint8_t {
     ctx_other_person = 8,
     ctx_recurrence = 16,
     ctx_harmless = 32,
+    ctx_not_a_person = 64,
 };
 
 // Flags that cancel a finding (it is kept in `suppressed` with the modifier's name).
-inline constexpr std::uint8_t ctx_cancelling = ctx_historical | ctx_hypothetical | ctx_family_history | ctx_harmless;
+inline constexpr std::uint8_t ctx_cancelling =
+    ctx_historical | ctx_hypothetical | ctx_family_history | ctx_harmless | ctx_not_a_person;
 
 // Modifier names as they appear in assessments, classify output and the audit trail.
 std::vector<std::string_view> context_modifier_names(std::uint8_t flags);

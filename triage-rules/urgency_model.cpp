@@ -122,6 +122,29 @@ model_opinion urgency_model::estimate(std::string_view text) const noexcept {
     return o;
 }
 
+namespace {
+
+// The rules read the message's alarming words and found them about no one now: a question, an
+// idiom, a song, a pet ("my hamster isn't breathing"). A bag of n-grams sees the same words but
+// not what frames them, so there it may raise a message to urgent (seen today, asked the
+// complaint's questions) but not call it an emergency against the rules' reading. Anything the
+// rules found current, or a negation (which the model reads as well as the rules), is not this.
+bool alarm_read_in_context(const assessment& a) {
+    if (!a.findings.empty()) return false;
+    for (const auto& f : a.clinical_findings) {
+        if (f.category == "sign" || f.category == "symptom" || f.category == "exposure") return false;
+    }
+    bool framed = false;
+    for (const auto& f : a.suppressed) {
+        for (const auto& m : f.modifiers) {
+            if (m == "hypothetical" || m == "harmless_phrase" || m == "not_a_person") framed = true;
+        }
+    }
+    return framed;
+}
+
+}  // namespace
+
 void apply_model(assessment& a, model_opinion opinion) {
     // One or two words with nothing clinical in them ("cualquier hora", a tapped reply) give a bag
     // of n-grams too little to read: the model once called "Cualquier hora" an emergency with
@@ -129,6 +152,10 @@ void apply_model(assessment& a, model_opinion opinion) {
     constexpr std::size_t min_words_alone = 3;
     const bool clinical = !a.findings.empty() || !a.suppressed.empty() || !a.clinical_findings.empty();
     if (!opinion.failed && (clinical || opinion.words >= min_words_alone)) {
+        if (opinion.level == urgency::emergency && alarm_read_in_context(a)) {
+            opinion.level = urgency::urgent;
+            opinion.capped = true;
+        }
         if (opinion.level > a.level) {
             a.level = opinion.level;
             opinion.raised = true;
@@ -139,9 +166,10 @@ void apply_model(assessment& a, model_opinion opinion) {
         }
         if (opinion.raised) {
             char p[16];
-            std::snprintf(p, sizeof p, "%.2f", opinion.probability[static_cast<std::size_t>(opinion.level)]);
+            std::snprintf(p, sizeof p, "%.2f", opinion.probability[static_cast<std::size_t>(opinion.capped ? urgency::emergency : opinion.level)]);
             a.rationale += (a.rationale.empty() ? "" : " ") + std::string("The urgency model (") + opinion.version +
-                           ") read it as " + std::string(to_string(opinion.level)) + " (p=" + p + ").";
+                           ") read it as " + std::string(to_string(opinion.capped ? urgency::emergency : opinion.level)) + " (p=" + p + ")" +
+                           (opinion.capped ? "; raised to urgent only: the rules read its alarming words as not about anyone now." : ".");
         }
     }
     a.model = std::move(opinion);

@@ -27,6 +27,9 @@ context:
     es: ["mi papa"]
   harmless:
     en: ["stroke of luck", "stroke unit", "nearly had a heart attack"]
+  not_a_person:
+    en: ["my parrot", "a horse", "doll"]
+    es: ["mi perrita"]
   pseudo:
     en: ["not sure if"]
   recurrence:
@@ -42,6 +45,12 @@ rules:
     escalate: true
     rationale: "Stroke."
     patterns: { en: [stroke, "face drooping", "cant move his arm"], es: [ictus, "derrame cerebral"] }
+  - id: breathing
+    category: breathing
+    urgency: emergency
+    escalate: true
+    rationale: "Breathing."
+    patterns: { en: ["trouble breathing", "isnt breathing", "abdominal pain"], es: [convulsiono] }
   - id: heart
     category: cardiac
     urgency: emergency
@@ -170,6 +179,23 @@ TEST(context_harmless, idioms_and_services_do_not_fire) {
     EXPECT_TRUE(has(suppressed_modifiers("stroke of luck"), "harmless_phrase"));
     // Only the cue's own words: a stroke mentioned after it still counts.
     EXPECT_EQ(level("stroke of luck I was here when my dad had a stroke"), urgency::emergency);
+}
+
+TEST(context_not_a_person, an_animal_or_a_toy_is_not_a_patient) {
+    EXPECT_EQ(level("my parrot is having trouble breathing, do you treat birds?"), urgency::none);
+    EXPECT_EQ(level("mi perrita convulsiono, ya se le paso"), urgency::none);
+    EXPECT_EQ(level("my daughter's doll isnt breathing lol"), urgency::none);
+    EXPECT_TRUE(has(suppressed_modifiers("my parrot is having trouble breathing"), "not_a_person"));
+    // Only its own clause: the writer after "and" is a person.
+    EXPECT_EQ(level("my parrot is fine and i have trouble breathing"), urgency::emergency);
+}
+
+TEST(context_not_a_person, a_person_in_the_clause_keeps_the_finding) {
+    // The animal did something to someone, or someone is in the same clause.
+    EXPECT_EQ(level("abdominal pain after getting kicked by a horse"), urgency::emergency);
+    EXPECT_EQ(level("my parrot landed on the baby who isnt breathing"), urgency::emergency);
+    EXPECT_EQ(level("my parrot pecked me and now i have trouble breathing"), urgency::emergency);
+    EXPECT_EQ(level("my parrot bit me, trouble breathing"), urgency::emergency);
 }
 
 TEST(context_lexicon, unknown_kind_is_reported) {

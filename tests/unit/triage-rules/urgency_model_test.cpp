@@ -83,6 +83,42 @@ TEST(urgency_model, two_words_with_nothing_clinical_are_left_to_the_rules) {
     EXPECT_TRUE(longer.escalate);
 }
 
+TEST(urgency_model, an_alarm_the_rules_read_in_context_is_raised_to_urgent_at_most) {
+    model_opinion says_emergency;
+    says_emergency.version = "m1";
+    says_emergency.level = urgency::emergency;
+    says_emergency.probability = {0, 0, 0, 0.01, 0.99};
+    says_emergency.words = 6;
+    finding framed;
+    framed.rule_id = "breathing";
+    framed.level = urgency::emergency;
+    framed.modifiers = {"not_a_person"};  // "my hamster isn't breathing"
+    assessment pet;
+    pet.suppressed.push_back(framed);
+    apply_model(pet, says_emergency);
+    EXPECT_EQ(pet.level, urgency::urgent);
+    EXPECT_FALSE(pet.escalate);
+    ASSERT_TRUE(pet.model);
+    EXPECT_TRUE(pet.model->capped);
+    EXPECT_NE(pet.rationale.find("urgent only"), std::string::npos);
+
+    // A current finding beside it, or a negation (which the model reads as well), is not framed.
+    assessment with_symptom = pet;
+    with_symptom.model.reset();
+    with_symptom.rationale.clear();
+    finding symptom;
+    symptom.category = "symptom";
+    with_symptom.clinical_findings.push_back(symptom);
+    apply_model(with_symptom, says_emergency);
+    EXPECT_TRUE(with_symptom.escalate);
+    assessment negated;
+    framed.modifiers = {"negated"};
+    negated.suppressed.push_back(framed);
+    apply_model(negated, says_emergency);
+    EXPECT_TRUE(negated.escalate);
+    EXPECT_FALSE(negated.model->capped);
+}
+
 TEST(urgency_model, load_refuses_what_is_not_a_model_or_bad_thresholds) {
     EXPECT_FALSE(urgency_model::load("", "v", {}).model);
     EXPECT_NE(urgency_model::load("not a model at all", "v", {}).error, "");
