@@ -77,6 +77,23 @@ bool time_expression(const std::vector<std::string_view>& words, std::size_t i, 
             }
         }
     }
+    // An age in the past: "a febrile seizure when he was 2", "cuando tenía 5 años".
+    auto is_age = [](std::string_view w) {
+        constexpr std::array ages{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                                  "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                                  "eighteen", "nineteen", "twenty", "un", "uno", "dos", "tres", "cuatro", "cinco",
+                                  "seis", "siete", "ocho", "nueve", "diez", "once", "doce", "trece", "catorce", "quince"};
+        return (!w.empty() && w.size() <= 2 && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) ||
+               std::find(ages.begin(), ages.end(), w) != ages.end();
+    };
+    if (words[i] == "when" && i + 3 < n && (words[i + 2] == "was" || words[i + 2] == "were") && is_age(words[i + 3])) {
+        out = {i, i + 4, ctx_historical, reach::both};
+        return true;
+    }
+    if (words[i] == "cuando" && i + 2 < n && (words[i + 1] == "tenia" || words[i + 1] == "tenias") && is_age(words[i + 2])) {
+        out = {i, i + 3, ctx_historical, reach::both};
+        return true;
+    }
     if ((words[i] == "in" || words[i] == "en" || words[i] == "back") && i + 1 < n && is_past_year(words[i + 1])) {
         out = {i, i + 2, ctx_historical, reach::both};
         return true;

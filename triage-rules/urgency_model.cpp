@@ -125,7 +125,7 @@ model_opinion urgency_model::estimate(std::string_view text) const noexcept {
 namespace {
 
 // The rules read the message's alarming words and found them about no one now: a question, an
-// idiom, a song, a pet ("my hamster isn't breathing"). A bag of n-grams sees the same words but
+// idiom, a song, a pet ("my hamster isn't breathing"), a past event or a relative's history. A bag of n-grams sees the same words but
 // not what frames them, so there it may raise a message to urgent (seen today, asked the
 // complaint's questions) but not call it an emergency against the rules' reading. Anything the
 // rules found current, or a negation (which the model reads as well as the rules), is not this.
@@ -137,7 +137,10 @@ bool alarm_read_in_context(const assessment& a) {
     bool framed = false;
     for (const auto& f : a.suppressed) {
         for (const auto& m : f.modifiers) {
-            if (m == "hypothetical" || m == "harmless_phrase" || m == "not_a_person") framed = true;
+            if (m == "hypothetical" || m == "harmless_phrase" || m == "not_a_person" || m == "historical" ||
+                m == "family_history") {
+                framed = true;
+            }
         }
     }
     return framed;

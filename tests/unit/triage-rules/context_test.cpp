@@ -95,6 +95,11 @@ TEST(context_history, past_events_do_not_fire) {
     EXPECT_EQ(level("had a heart attack in 2019"), urgency::none);
     EXPECT_EQ(level("last year I had a stroke"), urgency::none);
     EXPECT_TRUE(has(suppressed_modifiers("I had a stroke 5 years ago"), "historical"));
+    // An age in the past.
+    EXPECT_EQ(level("my son had a stroke when he was 2, none since"), urgency::none);
+    EXPECT_EQ(level("cuando tenia 5 anos me dio un infarto"), urgency::none);
+    // "when he was" without an age is not history.
+    EXPECT_EQ(level("when he was eating he had a stroke"), urgency::emergency);
 }
 
 TEST(context_history, recent_times_are_current) {
