@@ -161,6 +161,23 @@ struct clinic_analytics {
     std::int64_t bookings = 0;         // appointments booked from the chat
     std::int64_t sla_seconds = 0;      // the clinic's first service level (re-notify)
     std::vector<std::int64_t> intent_confidence = std::vector<std::int64_t>(10, 0);  // [0,0.1) ... [0.9,1]
+    // Clinicians' verdicts on escalations raised in the range (the override rate is the share
+    // that is not "right"), and the safety review items still open, whenever they were opened.
+    std::int64_t feedback = 0, over_triaged = 0, under_triaged = 0, safety_reviews_open = 0;
+};
+
+// A clinician's verdict on the product's triage of an escalation (codes only).
+struct triage_feedback {
+    std::string id;             // uuid chosen by the caller
+    std::string escalation_id;
+    std::string author;         // staff user id
+    std::string author_name;    // filled in when read
+    std::string verdict;        // right | over_triaged | under_triaged
+    std::string product_urgency;
+    std::string correct_urgency;
+    std::string correct_intent;
+    std::string created_at;     // ISO 8601, UTC; filled in when read
+    bool safety_review = false; // an under-triage opened a safety review item
 };
 
 struct audit_record {
@@ -289,6 +306,16 @@ public:
     boost::asio::awaitable<boost::system::error_code> async_add_note(std::string clinic_id, new_escalation_note n);
     // In the order they were added.
     boost::asio::awaitable<boost::system::result<std::vector<escalation_note>>> async_notes(
+        std::string clinic_id, std::string escalation_id);
+
+    // ---- clinicians' feedback on triage (staff_store_feedback.cpp) ----
+
+    // Stores (or replaces, one per author and escalation) the verdict with a "triage.feedback"
+    // audit row; an under-triage also opens a safety review item ("safety_review.opened").
+    // errc::not_found: no such escalation in the clinic, or the author is not an active user.
+    boost::asio::awaitable<boost::system::error_code> async_add_feedback(std::string clinic_id, triage_feedback f);
+    // Oldest first.
+    boost::asio::awaitable<boost::system::result<std::vector<triage_feedback>>> async_feedback(
         std::string clinic_id, std::string escalation_id);
 
     // ---- canned replies ----

@@ -63,6 +63,12 @@ asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::stri
                        " AND action = 'message.received' AND jsonb_typeof(detail->'intent'->'confidence') = 'number' "
                        "GROUP BY 1 ORDER BY 1",
                    params()});
+    sts.push_back({"SELECT count(*), count(*) FILTER (WHERE f.verdict = 'over_triaged'), "
+                   "count(*) FILTER (WHERE f.verdict = 'under_triaged'), "
+                   "(SELECT count(*) FROM safety_reviews WHERE clinic_id = $1::uuid AND status = 'open') "
+                   "FROM triage_feedback f JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
+                   "WHERE " + esc_range,
+                   params()});
     auto r = co_await scoped(clinic_id, std::move(sts));
     if (!r) co_return r.error();
     clinic_analytics a;
@@ -97,6 +103,13 @@ asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::stri
     for (std::size_t i = 0; i < conf.size(); ++i) {
         auto b = as_int(conf.at(i, 0));
         if (b >= 0 && b < 10) a.intent_confidence[static_cast<std::size_t>(b)] = as_int(conf.at(i, 1));
+    }
+    const auto& fb = r->at(6);
+    if (fb.size() == 1) {
+        a.feedback = as_int(fb.at(0, 0));
+        a.over_triaged = as_int(fb.at(0, 1));
+        a.under_triaged = as_int(fb.at(0, 2));
+        a.safety_reviews_open = as_int(fb.at(0, 3));
     }
     co_return a;
 }

@@ -1,5 +1,7 @@
 #include "server/staff/analytics.hpp"
 
+#include "server/staff/replies.hpp"
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
@@ -15,7 +17,6 @@ namespace {
 // The longest range one request may ask for: a year is plenty for a page of charts.
 constexpr int max_days = 366;
 
-api_response reply(int status, const json::object& body) { return {status, json::serialize(body), "application/json", {}}; }
 api_response bad_parameter(std::string_view name) {
     return reply(400, json::object{{"error", "bad_parameter"}, {"parameter", name}});
 }
@@ -91,7 +92,16 @@ asio::awaitable<api_response> analytics(const api_request& r, shared_services& s
                                       {"by_hour", std::move(by_hour)},
                                       {"urgency_mix", std::move(mix)},
                                       {"escalations", std::move(esc)},
-                                      {"intent_confidence", std::move(confidence)}});
+                                      {"intent_confidence", std::move(confidence)},
+                                      // Clinicians' verdicts on the range's escalations: the override
+                                      // rate is the share that is not "right".
+                                      {"feedback", json::object{{"verdicts", a->feedback},
+                                                                {"over_triaged", a->over_triaged},
+                                                                {"under_triaged", a->under_triaged},
+                                                                {"override_rate", a->feedback == 0 ? json::value(nullptr)
+                                                                     : json::value(static_cast<double>(a->over_triaged + a->under_triaged) /
+                                                                                   static_cast<double>(a->feedback))},
+                                                                {"safety_reviews_open", a->safety_reviews_open}}}});
 }
 
 }  // namespace triage::server::staff

@@ -11,6 +11,8 @@
 #include "server/protocol/strict_json.hpp"
 #include "server/staff/analytics.hpp"
 #include "server/staff/credentials.hpp"
+#include "server/staff/feedback.hpp"
+#include "server/staff/replies.hpp"
 #include "server/staff/sso.hpp"
 #include "server/staff/throttle.hpp"
 #include "server/staff/views.hpp"
@@ -33,12 +35,6 @@ namespace {
 constexpr std::size_t max_staff_message_chars = 2000;
 constexpr std::size_t max_note_chars = 4000;
 
-api_response reply(int status, const json::object& body) { return {status, json::serialize(body), "application/json", {}}; }
-api_response error(int status, std::string_view code) { return reply(status, json::object{{"error", code}}); }
-api_response bad_field(std::string_view field) {
-    return reply(400, json::object{{"error", "bad_request"}, {"field", field}});
-}
-
 std::string_view path_of(std::string_view target) {
     auto q = target.find('?');
     return q == std::string_view::npos ? target : target.substr(0, q);
@@ -51,37 +47,6 @@ std::string query_param(std::string_view target, std::string_view name) {
     auto it = params.find(name);
     if (it == params.end() || !(*it).has_value) return {};
     return std::string((*it).value);
-}
-
-// A JSON object body with only the listed keys; nullopt (and `bad`) otherwise.
-std::optional<json::object> body_object(const std::string& body, std::initializer_list<std::string_view> allowed,
-                                        std::string& bad) {
-    auto parsed = protocol::parse_client_json(body, limits::max_json_depth);
-    json::value& v = parsed.value;
-    if (parsed.fault == protocol::json_fault::malformed || !v.is_object()) {
-        bad = "body";
-        return std::nullopt;
-    }
-    for (const auto& [k, val] : v.as_object()) {
-        bool known = false;
-        for (auto a : allowed) known |= k == a;
-        if (!known) {
-            bad = k;
-            return std::nullopt;
-        }
-    }
-    // A NUL is refused, never stripped (as on the patient socket).
-    if (parsed.fault == protocol::json_fault::nul_character) {
-        bad = parsed.field;
-        return std::nullopt;
-    }
-    return std::move(v.as_object());
-}
-
-std::optional<std::string> string_field(const json::object& o, std::string_view k) {
-    auto* v = o.if_contains(k);
-    if (!v || !v->is_string()) return std::nullopt;
-    return std::string(v->as_string());
 }
 
 bool is_uuid(std::string_view s) {
@@ -342,6 +307,9 @@ asio::awaitable<api_response> detail(shared_services& shared, thread_services& l
                                                 std::move(detail_json));
     // No audit row, no transcript.
     if (ec) co_return error(503, "unavailable");
+    auto feedback = co_await feedback_of(local, p.clinic_id, id);
+    if (!feedback) co_return error(503, "unavailable");
+    (*d)["feedback"] = std::move(*feedback);
     co_return reply(200, *d);
 }
 
@@ -615,6 +583,7 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
         if (action == "resolve") co_return co_await resolve(r, local, p, id);
         if (action == "hand-back") co_return co_await hand_back(r, shared, local, p, id);
         if (action == "notes") co_return co_await add_note(r, shared, local, p, id);
+        if (action == "feedback") co_return co_await add_feedback(r, local, p, id);
     }
     co_return error(404, "not_found");
 }

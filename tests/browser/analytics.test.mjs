@@ -63,6 +63,18 @@ test('the analytics page shows what the conversations did, in charts, accessibly
   await converse('en', 'I would like to book an appointment');
   await converse('es', 'quisiera pedir una cita');
   await converse('en', 'my chest hurts and I cannot breathe');
+  // A clinician says the newest emergency was over-triaged: the override rate moves by one verdict.
+  const verdict = await page.evaluate(async () => {
+    const me = await (await fetch('/api/staff/me')).json();
+    const q = await (await fetch('/api/staff/escalations')).json();
+    const newest = q.escalations.filter((e) => e.urgency === 'emergency').sort((a, b) => (a.raised_at < b.raised_at ? 1 : -1))[0];
+    const r = await fetch(`/api/staff/escalations/${newest.id}/feedback`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf },
+      body: JSON.stringify({ verdict: 'over_triaged', urgency: 'urgent', intent: 'symptom_report' }),
+    });
+    return { status: r.status, body: await r.json() };
+  });
+  assert.equal(verdict.status, 200, JSON.stringify(verdict.body));
 
   await page.locator(T('analytics-link')).click();
   await page.waitForURL(/\/staff\/analytics\.html/);
@@ -81,6 +93,9 @@ test('the analytics page shows what the conversations did, in charts, accessibly
   const hourBars = page.locator(`${T('an-by-hour')} rect.bar`);
   assert.equal(await hourBars.count(), 24);
   assert.match(await page.locator(`${T('an-mix')} svg`).getAttribute('aria-label'), /emergency \d+/);
+  const fb = { verdicts: (before.feedback?.verdicts ?? 0) + 1, over: (before.feedback?.over_triaged ?? 0) + 1, under: before.feedback?.under_triaged ?? 0 };
+  assert.equal(await page.locator(T('an-override')).innerText(),
+    `${Math.round((100 * (fb.over + fb.under)) / fb.verdicts)}% of ${fb.verdicts} (${fb.over} too high, ${fb.under} too low)`);
 
   const axe = await new AxeBuilder({ page }).analyze();
   const bad = axe.violations.filter((v) => ['serious', 'critical'].includes(v.impact));

@@ -18,6 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
 
 function baseUrlFromEnv() {
   if (process.env.TRIAGE_TEST_BASE_URL) return process.env.TRIAGE_TEST_BASE_URL;
@@ -220,6 +221,25 @@ describe('escalation desk in the browser', () => {
       const seqs = await detail.locator(`${T('transcript')} ${T('entry')}[data-seq]`).evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
       for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `staff transcript in seq order: ${seqs.join(',')}`);
       await shoot(sp, 'staff-conversation.png');
+
+      // The verdict on the triage. "Right" with another urgency is caught in the page; then
+      // "too high, it should have been urgent" is saved and shows in the escalation's record.
+      await detail.locator(T('feedback-right')).check();
+      await detail.locator(T('feedback-urgency')).selectOption('urgent');
+      await detail.locator(T('feedback-send')).click();
+      await detail.locator(T('feedback-error')).filter({ hasText: /matches your verdict/ }).waitFor();
+      await detail.locator(T('feedback-over')).check();
+      await detail.locator(T('feedback-send')).click();
+      await detail.locator(T('feedback-current')).filter({ hasText: /too high/ }).waitFor();
+      await detail.locator('.sc-feedback').screenshot({ path: path.join(SHOTS, 'staff-feedback.png') });
+      const axe = await new AxeBuilder({ page: sp }).include('.sc-feedback').analyze();
+      const serious = axe.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+      assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], 'axe-core: the feedback form');
+      const verdicts = await sp.evaluate(async (escId) => (await (await fetch(`/api/staff/escalations/${escId}`)).json()).feedback, id);
+      assert.equal(verdicts.length, 1, JSON.stringify(verdicts));
+      assert.equal(verdicts[0].verdict, 'over_triaged');
+      assert.equal(verdicts[0].urgency, 'urgent');
+      assert.equal(verdicts[0].product_urgency, 'emergency');
 
       // Resolve with an outcome; the patient's chat ends.
       const outcome = detail.locator(T('resolve-outcome'));

@@ -289,6 +289,9 @@ const ENDPOINTS = [
   { name: 'add a note', method: 'POST', path: (id) => `/api/staff/escalations/${id}/notes`, ctx: 'open',
     body: () => ({ text: 'Internal: tried to call, no answer.' }),
     expect: { front_desk: 200, nurse: 200, clinic_admin: 200, auditor: 403 } },
+  { name: 'triage feedback', method: 'POST', path: (id) => `/api/staff/escalations/${id}/feedback`, ctx: 'open',
+    body: () => ({ verdict: 'right', urgency: 'emergency', intent: 'symptom_report' }),
+    expect: { front_desk: 200, nurse: 200, clinic_admin: 200, auditor: 403 } },
   { name: 'claim (nobody holds it)', method: 'POST', path: (id) => `/api/staff/escalations/${id}/claim`, ctx: 'open', ends: true,
     expect: { front_desk: 200, nurse: 200, clinic_admin: 200, auditor: 403 } },
   { name: 'claim (another user holds it)', method: 'POST', path: (id) => `/api/staff/escalations/${id}/claim`, ctx: 'theirs',
@@ -328,6 +331,7 @@ function checkSuccess(ep, r, me, esc) {
       break;
     case 'audit trail': assert.ok(Array.isArray(r.body.events) && r.body.events.length > 0, why); break;
     case 'add a note': assert.equal(r.body.note?.author?.id, me.user.id, why); break;
+    case 'triage feedback': assert.equal(r.body.feedback?.author?.id, me.user.id, why); break;
     case 'claim (nobody holds it)':
       assert.equal(r.body.escalation.status, 'claimed', why);
       assert.equal(r.body.escalation.claimed_by?.id, me.user.id, why);

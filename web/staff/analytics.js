@@ -83,6 +83,11 @@ async function load(from, to) {
   status.textContent = `${body.from} to ${body.to}, days in ${body.time_zone}.`;
   $('an-clinic').textContent = `Clinic ${body.clinic}`;
   $('an-conversations').textContent = String(body.conversations);
+  const fb = body.feedback || {};
+  $('an-override').textContent = fb.verdicts
+    ? `${Math.round(100 * (fb.override_rate || 0))}% of ${fb.verdicts} (${fb.over_triaged} too high, ${fb.under_triaged} too low)`
+    : 'No verdicts yet';
+  $('an-safety-reviews').textContent = String(fb.safety_reviews_open ?? 0);
   $('an-handed').textContent = body.conversations ? `${body.handed_to_staff} (${Math.round((100 * body.handed_to_staff) / body.conversations)}%)` : String(body.handed_to_staff);
   $('an-bookings').textContent = String(body.bookings);
   const claimed = body.escalations.reduce((s, e) => s + e.claimed, 0);

@@ -376,6 +376,12 @@ function bindDom() {
     noteText: q('note-text'),
     noteAdd: q('note-add'),
     noteError: q('note-error'),
+    feedbackForm: q('feedback-form'),
+    feedbackCurrent: q('feedback-current'),
+    feedbackUrgency: q('feedback-urgency'),
+    feedbackIntent: q('feedback-intent'),
+    feedbackSend: q('feedback-send'),
+    feedbackError: q('feedback-error'),
     help: q('help-dialog'),
   };
   D.redFlagList = D.redFlags.querySelector('.sc-redflag-list');
@@ -1430,6 +1436,7 @@ function renderDetail(cur, data) {
   renderIntent(data.triage, !D.redFlags.hidden, esc);
   renderHandBackStates(data.hand_back_states);
   renderNotes(cur, Array.isArray(data.notes) ? data.notes : []);
+  if (first) renderFeedback(cur, Array.isArray(data.feedback) ? data.feedback : []);
 
   const wasBottom = first || nearBottom();
   const list = Array.isArray(data.transcript) ? data.transcript : [];
@@ -2022,6 +2029,58 @@ async function addNoteSubmit(e) {
   if (r.status !== 401) showMsg(D.noteError, `Not added. ${errorText(r, 'Adding the note')}`);
 }
 
+// ------------------------------------------------------------------ triage feedback
+
+const VERDICT_TEXT = { right: 'right', over_triaged: 'too high', under_triaged: 'too low' };
+const URGENCY_ORDER = ['none', 'self_care', 'routine', 'urgent', 'emergency'];
+
+// The form starts from this user's own verdict if there is one, else from what the assistant said.
+function renderFeedback(cur, list) {
+  const mine = list.find((f) => f && f.author && f.author.id === S.user.id);
+  const said = cur.esc && URGENCY_ORDER.includes(cur.esc.urgency) ? cur.esc.urgency : 'urgent';
+  for (const r of D.feedbackForm.querySelectorAll('input[name="feedback-verdict"]')) r.checked = mine ? r.value === mine.verdict : false;
+  D.feedbackUrgency.value = mine ? mine.urgency : said;
+  D.feedbackIntent.value = mine ? mine.intent : (cur.data?.triage?.intent?.intent || 'symptom_report');
+  if (!URGENCY_ORDER.includes(D.feedbackUrgency.value)) D.feedbackUrgency.value = said;
+  if (!D.feedbackIntent.value) D.feedbackIntent.value = 'symptom_report';
+  D.feedbackCurrent.hidden = !mine;
+  D.feedbackCurrent.textContent = mine ? `You said the urgency was ${VERDICT_TEXT[mine.verdict] || mine.verdict}.` : '';
+  D.feedbackSend.disabled = !canAct();
+  showMsg(D.feedbackError, '');
+}
+
+async function feedbackSubmit(e) {
+  e.preventDefault();
+  const cur = S.cur;
+  if (!cur || !cur.loaded || !canAct() || D.feedbackSend.disabled) return;
+  const chosen = D.feedbackForm.querySelector('input[name="feedback-verdict"]:checked');
+  if (!chosen) { showMsg(D.feedbackError, 'Choose whether the urgency was right, too high or too low.'); return; }
+  const said = URGENCY_ORDER.indexOf(cur.esc?.urgency);
+  const meant = URGENCY_ORDER.indexOf(D.feedbackUrgency.value);
+  // Say so before the server does: "right" keeps the urgency, "too high" is a lower one.
+  if (said >= 0 && ((chosen.value === 'right' && meant !== said) || (chosen.value === 'over_triaged' && meant >= said) ||
+      (chosen.value === 'under_triaged' && meant <= said))) {
+    showMsg(D.feedbackError, `The assistant said ${cur.esc.urgency}: choose an urgency that matches your verdict.`);
+    D.feedbackUrgency.focus();
+    return;
+  }
+  D.feedbackSend.disabled = true;
+  showMsg(D.feedbackError, '');
+  const r = await api('POST', escPath(cur.id, '/feedback'),
+    { verdict: chosen.value, urgency: D.feedbackUrgency.value, intent: D.feedbackIntent.value });
+  D.feedbackSend.disabled = false;
+  if (S.cur !== cur) return;
+  if (r.ok) {
+    const f = r.data.feedback || {};
+    D.feedbackCurrent.hidden = false;
+    D.feedbackCurrent.textContent = `You said the urgency was ${VERDICT_TEXT[f.verdict] || chosen.value}.` +
+      (f.safety_review ? ' A safety review item was opened.' : '');
+    announce(f.safety_review ? 'Verdict saved. A safety review item was opened.' : 'Verdict saved.');
+    return;
+  }
+  if (r.status !== 401) showMsg(D.feedbackError, `Not saved. ${errorText(r, 'Saving the verdict')}`);
+}
+
 // ------------------------------------------------------------------ keyboard
 
 function openHelp() {
@@ -2120,6 +2179,7 @@ function bindEvents() {
   D.cannedEs.addEventListener('click', () => insertCanned('es'));
 
   D.noteForm.addEventListener('submit', addNoteSubmit);
+  D.feedbackForm.addEventListener('submit', feedbackSubmit);
 
   document.addEventListener('keydown', onGlobalKeydown);
   // Any first gesture unlocks audio (the Enable alerts button also asks for notifications).
