@@ -117,6 +117,10 @@ TEST(core_pack, ordinary_words_are_not_red_flags) {
         {"I'm worried it could harm the baby", N},
         {"quiero cambiar mi cita", N},
         {"¿Cuál es el horario de la clínica?", N},
+        // About an animal, a toy, a show or a school project.
+        {"my parrot is having trouble breathing, do you see birds?", N},
+        {"mi perrita convulsiono, conocen un veterinario?", N},
+        {"doing a presentation on overdoses for health class", N},
     };
     for (const auto& c : cases) check(c);
 }
@@ -158,6 +162,13 @@ TEST(core_pack, uncommon_emergencies_written_as_people_write_them) {
         {"what's the tallest bridge around here", E},
         {"she gave birth two weeks ago and now she hears voices and says the baby isn't ours", E},
         {"erection that won't go away for 5 hours and it hurts", E},
+        // Written by us after blind sets B9 to B11 (not their texts).
+        {"my daughter's arm is in a cast since friday and tonight her fingers are numb and the pain is way worse", E},
+        {"mi hijo tiene el brazo enyesado y ahora no siente los dedos", E},
+        {"my toddler put a key in the plug socket and got a shock, red mark on his hand", E},
+        {"the little boy next door has cigarette burns on his arms", E},
+        {"she came home from her uncle's and says he touched her private parts", E},
+        {"nobody would even notice if i disappeared, honestly", E},
         {"grandma fell in the bathroom, her hip hurts and she can't stand up", E},
         {"how long does it take to bleed out from your wrist", E},
         {"how high does a bridge need to be for it to be certain", E},
@@ -249,7 +260,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.12");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.13");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
