@@ -24,6 +24,9 @@ struct product_metrics {
     family<counter> escalations{"triage_escalations_total", "Escalations raised to the staff desk.",
                                 {"clinic", "urgency", "reason"}};
     family<counter> claims{"triage_escalations_claimed_total", "Escalations claimed by staff.", {"clinic"}};
+    family<counter> feedback{"triage_feedback_total",
+                             "Clinicians' verdicts on the product's triage of an escalation (right, over- or under-triaged).",
+                             {"clinic", "verdict"}};
     family<counter> booking_calls{"triage_booking_calls_total",
                                   "Booking calls carried out for the flow (each one or more FHIR requests), by outcome.",
                                   {"call", "outcome"}};

@@ -583,7 +583,7 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
         if (action == "resolve") co_return co_await resolve(r, local, p, id);
         if (action == "hand-back") co_return co_await hand_back(r, shared, local, p, id);
         if (action == "notes") co_return co_await add_note(r, shared, local, p, id);
-        if (action == "feedback") co_return co_await add_feedback(r, local, p, id);
+        if (action == "feedback") co_return co_await add_feedback(r, shared, local, p, id);
     }
     co_return error(404, "not_found");
 }

@@ -2,6 +2,7 @@
 
 #include "integrations/errc.hpp"
 #include "server/ids.hpp"
+#include "server/metrics/product.hpp"
 #include "server/staff/replies.hpp"
 #include "triage-rules/assessment.hpp"
 
@@ -37,8 +38,8 @@ json::object feedback_json(const pg::triage_feedback& f) {
 
 }  // namespace
 
-asio::awaitable<api_response> add_feedback(const api_request& r, thread_services& local, const principal& p,
-                                           const std::string& escalation_id) {
+asio::awaitable<api_response> add_feedback(const api_request& r, shared_services& shared, thread_services& local,
+                                           const principal& p, const std::string& escalation_id) {
     if (!p.may_act()) co_return error(403, "forbidden");
     std::string bad;
     auto body = body_object(r.body, {"verdict", "urgency", "intent"}, bad);
@@ -77,6 +78,8 @@ asio::awaitable<api_response> add_feedback(const api_request& r, thread_services
     auto ec = co_await local.staff->async_add_feedback(p.clinic_id, f);
     if (ec == errc::not_found) co_return error(404, "not_found");
     if (ec) co_return error(503, "unavailable");
+    auto c = shared.clinics.cached_id(p.clinic_id);
+    metrics::product().feedback.with({c ? c->slug : std::string("unknown"), f.verdict}).add();
     f.author_name = p.name;
     f.product_urgency = (*e)->urgency;
     f.safety_review = f.verdict == "under_triaged";

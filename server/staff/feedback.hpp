@@ -16,8 +16,8 @@
 namespace triage::server::staff {
 
 // POST /api/staff/escalations/{id}/feedback {"verdict", "urgency", "intent"}.
-boost::asio::awaitable<api_response> add_feedback(const api_request& r, thread_services& local, const principal& p,
-                                                  const std::string& escalation_id);
+boost::asio::awaitable<api_response> add_feedback(const api_request& r, shared_services& shared, thread_services& local,
+                                                  const principal& p, const std::string& escalation_id);
 
 // The verdicts given on one escalation, oldest first, for its detail view.
 boost::asio::awaitable<boost::system::result<boost::json::array>> feedback_of(thread_services& local,

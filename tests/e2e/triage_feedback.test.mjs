@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadStack } from '../lib/stack.mjs';
 import { psql } from '../lib/db.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
-import { login, api } from '../lib/staff_client.mjs';
+import { login, api, request } from '../lib/staff_client.mjs';
 
 let stack, base, nurse, fran;
 const patients = [];
@@ -50,6 +50,13 @@ async function emergencyEscalation() {
 }
 
 const count = (sql) => Number(psql(stack, sql));
+// One series of the server's /metrics (0 before its first sample).
+async function metric(series) {
+  const r = await request(`${process.env.TRIAGE_TEST_METRICS_URL}/metrics`);
+  assert.equal(r.status, 200, r.text);
+  const line = r.text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
 // Yesterday to tomorrow (UTC): today in the clinic's zone, whatever the hour.
 const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
 
@@ -59,11 +66,14 @@ test('a verdict is stored with an audit row; an under-triage opens a safety revi
   const path = `/api/staff/escalations/${esc.id}/feedback`;
 
   // An emergency the nurse says was over-triaged: it should have been urgent, a symptom report.
+  const series = 'triage_feedback_total{clinic="demo",verdict="over_triaged"}';
+  const countedBefore = await metric(series);
   const over = await api(base, nurse, 'POST', path, { verdict: 'over_triaged', urgency: 'urgent', intent: 'symptom_report' });
   assert.equal(over.status, 200, show(over));
   assert.equal(over.body.feedback.verdict, 'over_triaged');
   assert.equal(over.body.feedback.product_urgency, 'emergency');
   assert.equal(over.body.feedback.safety_review, false);
+  assert.equal(await metric(series), countedBefore + 1, 'the verdict is counted in /metrics');
   assert.equal(count(`SELECT count(*) FROM triage_feedback WHERE escalation_id = '${esc.id}'`), 1);
   assert.equal(count(`SELECT count(*) FROM safety_reviews WHERE escalation_id = '${esc.id}'`), 0);
   assert.equal(count(`SELECT count(*) FROM audit_events WHERE action = 'triage.feedback' AND detail->>'escalation' = '${esc.id}' AND detail->>'verdict' = 'over_triaged'`), 1);
