@@ -15,6 +15,7 @@ void product_metrics::write(text_writer& w) const {
     w.write(red_flags);
     w.write(escalations);
     w.write(claims);
+    w.write(feedback);
     w.write(booking_calls);
     w.write(remote_model_calls);
     w.write(integration_events);
