@@ -2,6 +2,7 @@
 // What the patient wants, as proposed by a classifier. The flow routes on it; the rules'
 // urgency always takes precedence.
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -9,6 +10,13 @@
 #include <vector>
 
 namespace triage::dialog {
+
+// The product's intents (docs/intents.md): what a model, a keyword file, a remote answer or a
+// clinician's correction may name.
+inline constexpr std::array<std::string_view, 12> product_intents{
+    "symptom_report", "book_appointment", "reschedule_appointment", "cancel_appointment",
+    "prescription_refill", "test_results", "billing",              "clinic_info",
+    "speak_to_human", "greeting",     "goodbye",                "other"};
 
 struct intent_alternative {
     std::string intent;

@@ -233,9 +233,7 @@ int run(const config& cfg) {
     client_tls.set_verify_mode(asio::ssl::verify_peer);
     SSL_CTX_set_min_proto_version(client_tls.native_handle(), TLS1_2_VERSION);
     // The intents a remote answer may name: those of the local model, else the keyword file's.
-    std::vector<std::string> remote_intents{"symptom_report", "book_appointment", "reschedule_appointment",
-                                            "cancel_appointment", "prescription_refill", "test_results", "billing",
-                                            "clinic_info", "speak_to_human", "greeting", "goodbye", "other"};
+    std::vector<std::string> remote_intents(dialog::product_intents.begin(), dialog::product_intents.end());
     if (auto* m = dynamic_cast<const dialog::model_intent_classifier*>(intents.classifier.get())) remote_intents = m->intents();
 
     if (!cfg.fhir.base_url.empty() && cfg.fhir.auth == "smart") {

@@ -177,9 +177,7 @@ namespace {
 bool only_a_visit_request(const rules::assessment& a) {
     if (a.findings.empty() || (a.model && a.model->raised)) return false;
     // A person or a history ("my diabetes") is not a complaint; a sign, symptom or exposure is.
-    const bool complaint = std::any_of(a.clinical_findings.begin(), a.clinical_findings.end(), [](const rules::finding& f) {
-        return f.category == "sign" || f.category == "symptom" || f.category == "exposure";
-    });
+    const bool complaint = std::any_of(a.clinical_findings.begin(), a.clinical_findings.end(), rules::is_complaint);
     return !complaint && std::all_of(a.findings.begin(), a.findings.end(),
                                      [](const rules::finding& f) { return f.category == "visit_request"; });
 }

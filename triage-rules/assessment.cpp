@@ -17,6 +17,10 @@ std::string_view to_string(urgency u) noexcept {
     return i < urgency_names.size() ? urgency_names[i] : std::string_view{"unknown"};
 }
 
+bool is_complaint(const finding& f) noexcept {
+    return f.category == "sign" || f.category == "symptom" || f.category == "exposure";
+}
+
 std::optional<urgency> urgency_from_string(std::string_view s) noexcept {
     for (std::size_t i = 0; i < urgency_names.size(); ++i) {
         if (urgency_names[i] == s) return static_cast<urgency>(i);

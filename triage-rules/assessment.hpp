@@ -50,6 +50,10 @@ struct model_opinion {
     std::size_t words = 0;               // words it read
 };
 
+// A finding of a sign, symptom or exposure: what makes a message clinical (never "none"). A person
+// or a history ("my diabetes", "an infant") is not a complaint.
+bool is_complaint(const finding& f) noexcept;
+
 struct assessment {
     urgency level = urgency::none;
     bool escalate = false;          // a human is alerted at once

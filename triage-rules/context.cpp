@@ -47,9 +47,12 @@ bool names_a_person(std::string_view w) {
     return std::find(people.begin(), people.end(), w) != people.end();
 }
 
+bool all_digits(std::string_view w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool is_past_year(std::string_view w) {
-    return w.size() == 4 && (w.starts_with("19") || w.starts_with("20")) &&
-           std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return w.size() == 4 && (w.starts_with("19") || w.starts_with("20")) && all_digits(w);
 }
 
 struct found {
@@ -83,8 +86,7 @@ bool time_expression(const std::vector<std::string_view>& words, std::size_t i, 
                                   "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
                                   "eighteen", "nineteen", "twenty", "un", "uno", "dos", "tres", "cuatro", "cinco",
                                   "seis", "siete", "ocho", "nueve", "diez", "once", "doce", "trece", "catorce", "quince"};
-        return (!w.empty() && w.size() <= 2 && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) ||
-               std::find(ages.begin(), ages.end(), w) != ages.end();
+        return (w.size() <= 2 && all_digits(w)) || std::find(ages.begin(), ages.end(), w) != ages.end();
     };
     if (words[i] == "when" && i + 3 < n && (words[i + 2] == "was" || words[i + 2] == "were") && is_age(words[i + 3])) {
         out = {i, i + 4, ctx_historical, reach::both};

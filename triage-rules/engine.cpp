@@ -492,7 +492,7 @@ struct engine::impl {
         // A message that describes a sign, symptom or exposure is clinical, whatever else it asks.
         if (a.level == urgency::none) {
             for (const auto& f : a.clinical_findings) {
-                if (f.category == "sign" || f.category == "symptom" || f.category == "exposure") {
+                if (is_complaint(f)) {
                     a.level = urgency::self_care;
                     a.rationale += (a.rationale.empty() ? "" : " ") + ("A clinical finding (" + f.rule_id + ") makes it at least self-care.");
                     break;

@@ -5,6 +5,7 @@
 #include <fasttext/fasttext.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -125,25 +126,21 @@ model_opinion urgency_model::estimate(std::string_view text) const noexcept {
 namespace {
 
 // The rules read the message's alarming words and found them about no one now: a question, an
-// idiom, a song, a pet ("my hamster isn't breathing"), a past event or a relative's history. A bag of n-grams sees the same words but
-// not what frames them, so there it may raise a message to urgent (seen today, asked the
-// complaint's questions) but not call it an emergency against the rules' reading. Anything the
-// rules found current, or a negation (which the model reads as well as the rules), is not this.
+// idiom, a song, a pet ("my hamster isn't breathing"), a past event or a relative's history. A
+// bag of n-grams sees the same words but not what frames them, so there it may raise a message
+// to urgent (seen today, asked the complaint's questions) but not call it an emergency against
+// the rules' reading. Anything the rules found current, or a negation (which the model reads as
+// well as the rules), is not this.
 bool alarm_read_in_context(const assessment& a) {
-    if (!a.findings.empty()) return false;
-    for (const auto& f : a.clinical_findings) {
-        if (f.category == "sign" || f.category == "symptom" || f.category == "exposure") return false;
-    }
-    bool framed = false;
-    for (const auto& f : a.suppressed) {
-        for (const auto& m : f.modifiers) {
-            if (m == "hypothetical" || m == "harmless_phrase" || m == "not_a_person" || m == "historical" ||
-                m == "family_history") {
-                framed = true;
-            }
-        }
-    }
-    return framed;
+    if (!a.findings.empty() || std::any_of(a.clinical_findings.begin(), a.clinical_findings.end(), is_complaint))
+        return false;
+    constexpr std::array<std::string_view, 5> frames{"hypothetical", "harmless_phrase", "not_a_person", "historical",
+                                                     "family_history"};
+    return std::any_of(a.suppressed.begin(), a.suppressed.end(), [&](const finding& f) {
+        return std::any_of(f.modifiers.begin(), f.modifiers.end(), [&](const std::string& m) {
+            return std::find(frames.begin(), frames.end(), m) != frames.end();
+        });
+    });
 }
 
 }  // namespace
@@ -168,11 +165,13 @@ void apply_model(assessment& a, model_opinion opinion) {
             opinion.raised = true;
         }
         if (opinion.raised) {
+            const urgency read = opinion.capped ? urgency::emergency : opinion.level;
             char p[16];
-            std::snprintf(p, sizeof p, "%.2f", opinion.probability[static_cast<std::size_t>(opinion.capped ? urgency::emergency : opinion.level)]);
+            std::snprintf(p, sizeof p, "%.2f", opinion.probability[static_cast<std::size_t>(read)]);
             a.rationale += (a.rationale.empty() ? "" : " ") + std::string("The urgency model (") + opinion.version +
-                           ") read it as " + std::string(to_string(opinion.capped ? urgency::emergency : opinion.level)) + " (p=" + p + ")" +
-                           (opinion.capped ? "; raised to urgent only: the rules read its alarming words as not about anyone now." : ".");
+                           ") read it as " + std::string(to_string(read)) + " (p=" + p + ")" +
+                           (opinion.capped ? "; raised to urgent only: the rules read its alarming words as not about anyone now."
+                                           : ".");
         }
     }
     a.model = std::move(opinion);

@@ -180,6 +180,11 @@ struct triage_feedback {
     bool safety_review = false; // an under-triage opened a safety review item
 };
 
+struct triage_feedback_saved {
+    std::string id;              // the verdict's id (the first one's, when it was updated)
+    bool safety_review = false;  // a safety review item exists for it
+};
+
 struct audit_record {
     timestamp at{};
     std::string actor;
@@ -310,10 +315,13 @@ public:
 
     // ---- clinicians' feedback on triage (staff_store_feedback.cpp) ----
 
-    // Stores (or replaces, one per author and escalation) the verdict with a "triage.feedback"
-    // audit row; an under-triage also opens a safety review item ("safety_review.opened").
-    // errc::not_found: no such escalation in the clinic, or the author is not an active user.
-    boost::asio::awaitable<boost::system::error_code> async_add_feedback(std::string clinic_id, triage_feedback f);
+    // Stores the verdict (one per author and escalation: a second one updates the first, keeping
+    // its id) with a "triage.feedback" audit row; an under-triage also opens a safety review item
+    // ("safety_review.opened"), which stays open whatever the verdict becomes later. `f.id` is
+    // used for a first verdict only. errc::not_found: no such escalation in the clinic, or the
+    // author is not an active user of it.
+    boost::asio::awaitable<boost::system::result<triage_feedback_saved>> async_add_feedback(std::string clinic_id,
+                                                                                            triage_feedback f);
     // Oldest first.
     boost::asio::awaitable<boost::system::result<std::vector<triage_feedback>>> async_feedback(
         std::string clinic_id, std::string escalation_id);

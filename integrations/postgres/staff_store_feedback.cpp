@@ -15,50 +15,55 @@ using triage::integrations::errc;
 
 namespace triage::integrations::postgres {
 
-asio::awaitable<error_code> staff_store::async_add_feedback(std::string clinic_id, triage_feedback f) {
-    // Each statement gets exactly the parameters it names (PostgreSQL cannot type an unused one).
-    auto ps = [&](std::size_t n) {
+asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(std::string clinic_id, triage_feedback f) {
+    // The verdict is keyed by (escalation, author): a second one updates the first. The later
+    // statements find it by that key, with parameters $1 clinic, $2 escalation, $3 author.
+    auto keyed = [&] {
         std::vector<param> v;
-        for (const std::string* s : {&f.id, &clinic_id, &f.escalation_id, &f.author, &f.verdict, &f.correct_urgency,
-                                     &f.correct_intent}) {
-            if (v.size() == n) break;
-            v.push_back(text(*s));
-        }
+        v.push_back(text(clinic_id));
+        v.push_back(text(f.escalation_id));
+        v.push_back(text(f.author));
         return v;
     };
+    const std::string mine = "f.clinic_id = $1::uuid AND f.escalation_id = $2::uuid AND f.author = $3::uuid";
+    std::vector<param> upsert = keyed();
+    for (const std::string* s : {&f.id, &f.verdict, &f.correct_urgency, &f.correct_intent}) upsert.push_back(text(*s));
     std::vector<statement> sts;
-    // A second verdict by the same person replaces the first (and its review item, if any).
-    sts.push_back({"DELETE FROM triage_feedback WHERE clinic_id = $1::uuid AND escalation_id = $2::uuid AND author = $3::uuid",
-                   [&] {
-                       std::vector<param> v;
-                       v.push_back(text(clinic_id));
-                       v.push_back(text(f.escalation_id));
-                       v.push_back(text(f.author));
-                       return v;
-                   }()});
     sts.push_back({"INSERT INTO triage_feedback (id, clinic_id, escalation_id, author, verdict, product_urgency, "
                    "correct_urgency, correct_intent) "
-                   "SELECT $1::uuid, e.clinic_id, e.id, u.id, $5::text, e.urgency, $6::text, $7::text "
-                   "FROM escalations e JOIN staff_users u ON u.clinic_id = e.clinic_id AND u.id = $4::uuid AND u.active "
-                   "WHERE e.id = $3::uuid AND e.clinic_id = $2::uuid",
-                   ps(7)});
-    sts.push_back({"INSERT INTO safety_reviews (clinic_id, escalation_id, feedback_id) "
-                   "SELECT clinic_id, escalation_id, id FROM triage_feedback "
-                   "WHERE id = $1::uuid AND clinic_id = $2::uuid AND verdict = 'under_triaged'",
-                   ps(2)});
+                   "SELECT $4::uuid, e.clinic_id, e.id, u.id, $5::text, e.urgency, $6::text, $7::text "
+                   "FROM escalations e JOIN staff_users u ON u.clinic_id = e.clinic_id AND u.id = $3::uuid AND u.active "
+                   "WHERE e.id = $2::uuid AND e.clinic_id = $1::uuid "
+                   "ON CONFLICT (escalation_id, author) DO UPDATE SET verdict = EXCLUDED.verdict, "
+                   "product_urgency = EXCLUDED.product_urgency, correct_urgency = EXCLUDED.correct_urgency, "
+                   "correct_intent = EXCLUDED.correct_intent, created_at = now()",
+                   std::move(upsert)});
     sts.push_back({"INSERT INTO audit_events (clinic_id, actor, action, conversation_id, detail) "
-                   "SELECT f.clinic_id, 'staff:' || f.author, a.action, e.conversation_id, "
+                   "SELECT f.clinic_id, 'staff:' || f.author, 'triage.feedback', e.conversation_id, "
                    "jsonb_build_object('escalation', e.id, 'feedback', f.id, 'verdict', f.verdict, "
                    "'product_urgency', f.product_urgency, 'correct_urgency', f.correct_urgency, "
                    "'correct_intent', f.correct_intent) "
                    "FROM triage_feedback f JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
-                   "CROSS JOIN (VALUES ('triage.feedback'), ('safety_review.opened')) a(action) "
-                   "WHERE f.id = $1::uuid AND f.clinic_id = $2::uuid "
-                   "AND (a.action = 'triage.feedback' OR f.verdict = 'under_triaged')",
-                   ps(2)});
+                   "WHERE " + mine,
+                   keyed()});
+    // A review item, once opened, stays until the safety lead closes it, whatever the verdict
+    // becomes later; an under-triage given again opens no second one. Audited when opened.
+    sts.push_back({"WITH opened AS (INSERT INTO safety_reviews (clinic_id, escalation_id, feedback_id) "
+                   "SELECT f.clinic_id, f.escalation_id, f.id FROM triage_feedback f WHERE " + mine +
+                       " AND f.verdict = 'under_triaged' ON CONFLICT (feedback_id) DO NOTHING "
+                       "RETURNING id, clinic_id, escalation_id, feedback_id) "
+                   "INSERT INTO audit_events (clinic_id, actor, action, conversation_id, detail) "
+                   "SELECT o.clinic_id, 'staff:' || $3::text, 'safety_review.opened', e.conversation_id, "
+                   "jsonb_build_object('escalation', e.id, 'feedback', o.feedback_id, 'review', o.id) "
+                   "FROM opened o JOIN escalations e ON e.id = o.escalation_id AND e.clinic_id = o.clinic_id",
+                   keyed()});
+    sts.push_back({"SELECT f.id, EXISTS (SELECT 1 FROM safety_reviews s WHERE s.feedback_id = f.id) "
+                   "FROM triage_feedback f WHERE " + mine,
+                   keyed()});
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
     if (!r) co_return r.error();
-    co_return r->at(1).affected == 0 ? error_code(errc::not_found) : error_code{};
+    if (r->at(0).affected == 0 || r->at(3).size() != 1) co_return error_code(errc::not_found);
+    co_return triage_feedback_saved{*r->at(3).at(0, 0), r->at(3).at(0, 1).value_or("f") == "t"};
 }
 
 asio::awaitable<result<std::vector<triage_feedback>>> staff_store::async_feedback(std::string clinic_id,

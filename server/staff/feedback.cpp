@@ -1,5 +1,6 @@
 #include "server/staff/feedback.hpp"
 
+#include "dialog/intent.hpp"
 #include "integrations/errc.hpp"
 #include "server/ids.hpp"
 #include "server/metrics/product.hpp"
@@ -9,7 +10,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <array>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -18,12 +18,6 @@ using triage::integrations::errc;
 
 namespace triage::server::staff {
 namespace {
-
-// The intents a correction may name: the product's closed set (docs/intents.md).
-constexpr std::array<std::string_view, 12> intents{
-    "symptom_report", "book_appointment",  "cancel_appointment", "reschedule_appointment",
-    "prescription_refill", "test_results", "billing",            "clinic_info",
-    "speak_to_human",  "greeting",          "goodbye",            "other"};
 
 json::object feedback_json(const pg::triage_feedback& f) {
     return json::object{{"id", f.id},
@@ -51,6 +45,7 @@ asio::awaitable<api_response> add_feedback(const api_request& r, shared_services
     auto correct = urgency ? rules::urgency_from_string(*urgency) : std::nullopt;
     if (!correct) co_return bad_field("urgency");
     auto intent = string_field(*body, "intent");
+    const auto& intents = dialog::product_intents;
     if (!intent || std::find(intents.begin(), intents.end(), *intent) == intents.end()) co_return bad_field("intent");
 
     auto e = co_await local.staff->async_escalation(p.clinic_id, escalation_id);
@@ -75,14 +70,14 @@ asio::awaitable<api_response> add_feedback(const api_request& r, shared_services
     f.verdict = *verdict;
     f.correct_urgency = *urgency;
     f.correct_intent = *intent;
-    auto ec = co_await local.staff->async_add_feedback(p.clinic_id, f);
-    if (ec == errc::not_found) co_return error(404, "not_found");
-    if (ec) co_return error(503, "unavailable");
+    auto saved = co_await local.staff->async_add_feedback(p.clinic_id, f);
+    if (!saved) co_return saved.error() == errc::not_found ? error(404, "not_found") : error(503, "unavailable");
     auto c = shared.clinics.cached_id(p.clinic_id);
     metrics::product().feedback.with({c ? c->slug : std::string("unknown"), f.verdict}).add();
     f.author_name = p.name;
+    f.id = saved->id;
     f.product_urgency = (*e)->urgency;
-    f.safety_review = f.verdict == "under_triaged";
+    f.safety_review = saved->safety_review;
     co_return reply(200, json::object{{"feedback", feedback_json(f)}});
 }
 

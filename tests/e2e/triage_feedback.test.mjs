@@ -1,8 +1,8 @@
 // Clinicians' feedback on the product's triage (issue 16; docs/staff-api.md, "Triage feedback"),
 // end to end against a real triaged and PostgreSQL: a verdict on an escalation is stored with an
-// audit row, an under-triage opens a safety review item, a second verdict replaces the first,
-// inconsistent or malformed verdicts are refused, the detail view shows them, and the analytics
-// page's override rate counts them.
+// audit row, an under-triage opens a safety review item (which stays open), a second verdict
+// updates the first, inconsistent or malformed verdicts are refused, the detail view shows them,
+// and the analytics page's override rate counts them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadStack } from '../lib/stack.mjs';
@@ -108,6 +108,20 @@ test('an under-triaged escalation opens one safety review item, audited', async 
   assert.equal(r.body.feedback.safety_review, true);
   assert.equal(count(`SELECT count(*) FROM safety_reviews WHERE escalation_id = '${esc.id}' AND status = 'open'`), 1);
   assert.equal(count(`SELECT count(*) FROM audit_events WHERE action = 'safety_review.opened' AND detail->>'escalation' = '${esc.id}'`), 1);
+
+  // The nurse changes her mind, then changes it back: her verdict keeps its id, and the review
+  // item, once opened, stays open and is not opened twice.
+  const right = await api(base, nurse, 'POST', `/api/staff/escalations/${esc.id}/feedback`,
+    { verdict: 'right', urgency: 'urgent', intent: 'symptom_report' });
+  assert.equal(right.status, 200, show(right));
+  assert.equal(right.body.feedback.id, r.body.feedback.id, 'the same verdict, updated');
+  assert.equal(right.body.feedback.safety_review, true, show(right));
+  const underAgain = await api(base, nurse, 'POST', `/api/staff/escalations/${esc.id}/feedback`,
+    { verdict: 'under_triaged', urgency: 'emergency', intent: 'symptom_report' });
+  assert.equal(underAgain.status, 200, show(underAgain));
+  assert.equal(count(`SELECT count(*) FROM safety_reviews WHERE escalation_id = '${esc.id}' AND status = 'open'`), 1);
+  assert.equal(count(`SELECT count(*) FROM audit_events WHERE action = 'safety_review.opened' AND detail->>'escalation' = '${esc.id}'`), 1);
+  assert.equal(count(`SELECT count(*) FROM audit_events WHERE action = 'triage.feedback' AND detail->>'escalation' = '${esc.id}'`), 3);
 
   // The analytics page counts it: verdicts, under-triage, open reviews, and the override rate.
   const a = await api(base, nurse, 'GET', `/api/staff/analytics?from=${day(-1)}&to=${day(1)}`);
