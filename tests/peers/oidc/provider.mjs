@@ -56,6 +56,8 @@ const clientSecret = opt['client-secret'] ?? randomBytes(24).toString('base64url
 // and the provider never signs with the RSA key under another alg (PS256, ...).
 function jwkPair(type, options, kid, alg) {
   const { privateKey, publicKey } = generateKeyPairSync(type, options);
+  // Each pair is timed: a start that stalls here (seen twice under a loaded CI machine) names its key.
+  stage(`key ${kid}`);
   const meta = { kid, alg, use: 'sig' };
   return {
     privateKey,

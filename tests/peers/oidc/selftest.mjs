@@ -96,7 +96,9 @@ async function startProvider(idTokenAlg) {
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((ok) => child.once('exit', ok));
-  for (let i = 0; i < 150 && !existsSync(join(dir, 'oidc.json')); i += 1) {
+  // As long as tests/peers/stack.sh waits for it (wait_ready, 120 s): on a loaded machine the
+  // provider's start has taken over 15 s, and the loop ends at once if the provider exits.
+  for (let i = 0; i < 1200 && !existsSync(join(dir, 'oidc.json')); i += 1) {
     if (child.exitCode !== null) break;
     await new Promise((ok) => setTimeout(ok, 100));
   }
