@@ -226,7 +226,11 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
             });
             for (std::size_t k = 0; k < n && !person; ++k) {
                 if (clauses.clause[k] != clauses.clause[f.begin] || (k >= f.begin && k < f.end) || k + 1 == f.begin) continue;
-                person = names_a_person(words[k]);
+                // "what do we do", "what should I do": the writer asking, not a patient.
+                const bool asking = k > 0 && (words[k] == "i" || words[k] == "we") &&
+                                    (words[k - 1] == "do" || words[k - 1] == "should" || words[k - 1] == "can" ||
+                                     words[k - 1] == "could" || words[k - 1] == "shall");
+                person = !asking && names_a_person(words[k]);
             }
             if (person) continue;
         }

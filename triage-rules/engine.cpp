@@ -201,7 +201,9 @@ struct engine::impl {
         std::vector<std::uint32_t> near;
         for (const auto& raw : dictionary) {
             std::string w = normalize(raw).text;
-            if (w.find(' ') != std::string::npos || spelling.contains(w)) continue;
+            // A pattern word is a lookalike too when it is one edit from another: "swallow" is not
+            // a typo of "shallow".
+            if (w.find(' ') != std::string::npos) continue;
             near.clear();
             spelling.near(w, near);
             if (!near.empty()) lookalikes.insert(std::move(w));

@@ -37,7 +37,12 @@ constexpr std::array boundary_phrases{"but", "however", "although", "though", "e
 constexpr std::array pseudo_phrases{
     "not sure", "not certain", "no idea", "not only", "not just", "no matter", "no doubt", "no way",
     "not getting better", "not going away", "not improving", "not stopping", "not helping", "no better",
-    "no se", "no sabia", "no estoy seguro", "no estoy segura", "no solo", "no aguanto", "no soporto",
+    // "no se" is "I don't know" before what is not known, or a symptom that will not go ("no se me
+    // quita"); "no se atraganto" did not choke.
+    "no se si", "no se que", "no se como", "no se cuanto", "no se cuantos", "no se cuantas", "no se cuando",
+    "no se donde", "no se por", "no se porque", "no se lo que", "no se quien", "no se cual", "no se nada",
+    "no se bien", "no se exactamente", "no se me", "no se le", "no se te", "no se nos", "no se les", "no se pasa",
+    "no se calma", "no se detiene", "no se corta", "no se baja", "no se cierra", "no se mejora", "no sabia", "no estoy seguro", "no estoy segura", "no solo", "no aguanto", "no soporto",
     "no para", "no paro", "no puedo", "no me deja", "no mejora", "no se va", "no se quita", "sin parar"};
 
 // After these the patient states what they do have: "I'm not feeling well I have chest pain".
@@ -123,6 +128,8 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
     std::size_t clause = 0;
     std::size_t cue_until = 0;     // words before this index belong to a cue or pseudo-negation
     std::ptrdiff_t cue_last = -1;  // last word of the latest real cue
+    std::ptrdiff_t real_cue_first = -1;
+    std::size_t real_cue_until = 0;  // words before this index belong to the latest real cue
     std::vector<char> in_pseudo(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
         if (i > 0) {
@@ -137,6 +144,8 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
         a.segment[i] = segment;
         a.last_cue[i] = cue_last;
         const bool inside_cue = i < cue_until;
+        // A phrase inside a cue of several words is negated by it: "didnt lose consciousness".
+        if (i < real_cue_until) a.last_cue[i] = real_cue_first;
         if (!inside_cue) {
             if (std::size_t b = boundaries_.longest_at(words, i); b > 0) {
                 // The conjunction's own words are never cues: "sin embargo" starts with "sin".
@@ -166,7 +175,11 @@ negation_scope::analysis negation_scope::analyse(std::string_view original, cons
                                                             words.text[k]) != negative_verbs.end();
             if (a.clause[k] == clause && negative) double_negative = true;
         }
-        if (!double_negative) cue_last = static_cast<std::ptrdiff_t>(i + c - 1);
+        if (!double_negative) {
+            cue_last = static_cast<std::ptrdiff_t>(i + c - 1);
+            real_cue_first = static_cast<std::ptrdiff_t>(i);
+            real_cue_until = i + c;
+        }
     }
     return a;
 }
