@@ -195,6 +195,12 @@ TEST(context_not_a_person, an_animal_or_a_toy_is_not_a_patient) {
     EXPECT_EQ(level("my parrot is fine and i have trouble breathing"), urgency::emergency);
 }
 
+TEST(context_not_a_person, the_writer_asking_what_to_do_is_not_the_patient) {
+    EXPECT_EQ(level("my parrot is having trouble breathing what do we do"), urgency::none);
+    EXPECT_EQ(level("my parrot is having trouble breathing, what should i do"), urgency::none);
+    EXPECT_EQ(level("my parrot bit me and i have trouble breathing what do i do"), urgency::emergency);
+}
+
 TEST(context_not_a_person, a_person_in_the_clause_keeps_the_finding) {
     // The animal did something to someone, or someone is in the same clause.
     EXPECT_EQ(level("abdominal pain after getting kicked by a horse"), urgency::emergency);

@@ -58,13 +58,24 @@ rules:
     urgency: self_care
     rationale: "Stiff neck."
     patterns: { en: ["stiff neck", "sore neck"] }
+  - id: shallow_breathing
+    category: respiratory
+    urgency: emergency
+    escalate: true
+    rationale: "Shallow breathing."
+    patterns: { en: ["breathing + shallow"] }
+  - id: swallowing
+    category: ent
+    urgency: urgent
+    rationale: "Swallowing."
+    patterns: { en: ["cant swallow"] }
 )";
 
 const engine& flags() {
     static const engine e = [] {
         std::vector<rule_pack> packs;
         packs.push_back(pack_from(flags_pack));
-        return engine(std::move(packs), {"cooking", "chest", "pain", "breath", "breathe", "seizures"});
+        return engine(std::move(packs), {"cooking", "chest", "pain", "breath", "breathe", "seizures", "swallow", "shallow"});
     }();
     return e;
 }
@@ -121,6 +132,13 @@ TEST(typos, single_words_only_when_long_and_not_a_real_word) {
     // "cooking" and "seizures" are in the dictionary given to the engine.
     EXPECT_EQ(flags().assess("I was cooking dinner").level, urgency::none);
     EXPECT_EQ(flags().assess("he had seizures").level, urgency::emergency);  // a plural is not a typo
+}
+
+TEST(typos, a_pattern_word_is_not_a_slip_for_another) {
+    // "swallow" is a word of the packs and of the dictionary, one letter from "shallow".
+    EXPECT_EQ(flags().assess("can swallow fine and breathing normal").level, urgency::none);
+    EXPECT_EQ(flags().assess("his breathing is shalow").level, urgency::emergency);
+    EXPECT_EQ(flags().assess("his breathing is shallow").level, urgency::emergency);
 }
 
 TEST(typos, run_together_words) {

@@ -70,6 +70,19 @@ TEST(negation, english_cues) {
     EXPECT_EQ(core_engine().assess("He doesn't have a seizure disorder").level, urgency::none);
 }
 
+TEST(negation, a_phrase_inside_a_cue_is_negated_by_it) {
+    // "didnt lose consciousness" is itself a cue; "lose consciousness" inside it must not fire.
+    EXPECT_NE(core_engine().assess("he bumped his head but didnt lose consciousness").level, urgency::emergency);
+    EXPECT_EQ(core_engine().assess("he bumped his head and lost consciousness").level, urgency::emergency);
+}
+
+TEST(negation, no_se_is_i_dont_know_only_before_what_is_not_known) {
+    EXPECT_NE(core_engine().assess("mi hijo se trago un chicle, no se atraganto, respira bien").level,
+              urgency::emergency);
+    EXPECT_EQ(core_engine().assess("no se que le pasa, se atraganto con una uva y no respira").level,
+              urgency::emergency);
+}
+
 TEST(negation, phrases_that_only_look_negated_still_fire) {
     // The pattern holds its own negation.
     EXPECT_EQ(core_engine().assess("no, I can't breathe").level, urgency::emergency);
