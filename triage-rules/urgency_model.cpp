@@ -136,8 +136,10 @@ bool alarm_read_in_context(const assessment& a) {
         return false;
     constexpr std::array<std::string_view, 5> frames{"hypothetical", "harmless_phrase", "not_a_person", "historical",
                                                      "family_history"};
+    // The framed alarm must be one the rules take seriously: a past tummy bug ("had a tummy bug
+    // last week") says nothing about the weak legs and shallow breath the model read.
     return std::any_of(a.suppressed.begin(), a.suppressed.end(), [&](const finding& f) {
-        return std::any_of(f.modifiers.begin(), f.modifiers.end(), [&](const std::string& m) {
+        return f.level >= urgency::urgent && std::any_of(f.modifiers.begin(), f.modifiers.end(), [&](const std::string& m) {
             return std::find(frames.begin(), frames.end(), m) != frames.end();
         });
     });
