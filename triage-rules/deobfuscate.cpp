@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace triage::rules {
 
@@ -56,8 +57,40 @@ std::string unleet(std::string_view input) {
     return out;
 }
 
-normalized_text join_spelled_letters(const normalized_text& n) {
+namespace {
+
+// The fewest known words that make up `s` (one-letter words only where English or Spanish has
+// them), as the offsets where each word after the first begins; empty when there is no such cut.
+std::vector<std::size_t> cut_into_words(std::string_view s, const known_word& known) {
+    constexpr std::size_t longest = 20;
+    constexpr std::size_t none = SIZE_MAX;
+    const std::size_t n = s.size();
+    std::vector<std::size_t> pieces(n + 1, none), from(n + 1, 0);
+    pieces[0] = 0;
+    for (std::size_t end = 1; end <= n; ++end) {
+        for (std::size_t len = 1; len <= std::min(longest, end); ++len) {
+            const std::size_t begin = end - len;
+            if (pieces[begin] == none || pieces[begin] + 1 >= pieces[end]) continue;
+            const std::string_view w = s.substr(begin, len);
+            if (len == 1 && w != "i" && w != "a" && w != "y" && w != "o" && w != "e") continue;
+            if (!known(w)) continue;
+            pieces[end] = pieces[begin] + 1;
+            from[end] = begin;
+        }
+    }
+    std::vector<std::size_t> cuts;
+    if (pieces[n] == none) return cuts;
+    for (std::size_t at = from[n]; at > 0; at = from[at]) cuts.push_back(at);
+    std::reverse(cuts.begin(), cuts.end());
+    return cuts;
+}
+
+}  // namespace
+
+normalized_text join_spelled_letters(const normalized_text& n, const known_word& known) {
     constexpr std::size_t min_run = 3;
+    // Shorter strings are words or abbreviations already ("c o p d"); cutting them guesses.
+    constexpr std::size_t min_cut_length = 6;
     // Word boundaries of the normalised text.
     struct word { std::size_t begin, end; };
     std::vector<word> words;
@@ -67,49 +100,85 @@ normalized_text join_spelled_letters(const normalized_text& n) {
         words.push_back({i, e});
         i = e + 1;
     }
-    auto single = [&](const word& w) { return w.end - w.begin == 1 && n.text[w.begin] >= 'a' && n.text[w.begin] <= 'z'; };
+    auto letter = [&](std::size_t x) {
+        return words[x].end - words[x].begin == 1 && n.text[words[x].begin] >= 'a' && n.text[words[x].begin] <= 'z';
+    };
+    // A one-letter word, or a stand-in digit between two of them ("k 1 l l").
+    auto single = [&](std::size_t x) {
+        if (letter(x)) return true;
+        const char c = n.text[words[x].begin];
+        return words[x].end - words[x].begin == 1 && c >= '0' && c <= '9' && letter_for(c) != 0 && x > 0 &&
+               x + 1 < words.size() && letter(x - 1) && letter(x + 1);
+    };
     bool any = false;
     for (std::size_t k = 0; k + min_run <= words.size() && !any;) {
         std::size_t r = k;
-        while (r < words.size() && single(words[r])) ++r;
+        while (r < words.size() && single(r)) ++r;
         if (r - k >= min_run) any = true;
         k = r == k ? k + 1 : r;
     }
     if (!any) return n;
     normalized_text out;
     out.failed = n.failed;
-    auto push = [&](std::size_t at) {
-        out.text.push_back(n.text[at]);
+    auto push = [&](std::size_t at, char c) {
+        out.text.push_back(c);
         out.origin.push_back(n.origin[at]);
         out.origin_end.push_back(n.origin_end[at]);
     };
+    // One spelled word: its letters, cut into known words where it is not one.
+    auto push_spelled = [&](const std::vector<std::size_t>& at) {
+        std::string joined;
+        for (std::size_t b : at) {
+            const char c = n.text[b];
+            joined.push_back(c >= '0' && c <= '9' ? letter_for(c) : c);
+        }
+        std::vector<std::size_t> cuts;
+        if (known && joined.size() >= min_cut_length && !known(joined)) cuts = cut_into_words(joined, known);
+        std::size_t next_cut = 0;
+        for (std::size_t i = 0; i < at.size(); ++i) {
+            if (next_cut < cuts.size() && cuts[next_cut] == i) {
+                // The space between the two letters in the patient's text.
+                out.text.push_back(' ');
+                out.origin.push_back(n.origin_end[at[i - 1]]);
+                out.origin_end.push_back(n.origin[at[i]]);
+                ++next_cut;
+            }
+            push(at[i], joined[i]);
+        }
+    };
     for (std::size_t k = 0; k < words.size();) {
         std::size_t r = k;
-        while (r < words.size() && single(words[r])) ++r;
-        if (k > 0) push(words[k].begin - 1);  // the space before this word
+        while (r < words.size() && single(r)) ++r;
+        if (k > 0) push(words[k].begin - 1, ' ');  // the space before this word
         if (r - k >= min_run) {
             // A wider gap in the patient's text than between the letters ("m y  l e g") is where
             // one spelled word ends and the next begins.
             auto gap_before = [&](std::size_t x) { return n.origin[words[x].begin] - n.origin_end[words[x - 1].begin]; };
             std::size_t narrowest = SIZE_MAX;
             for (std::size_t x = k + 1; x < r; ++x) narrowest = std::min(narrowest, gap_before(x));
+            std::vector<std::size_t> spelled;
             for (std::size_t x = k; x < r; ++x) {
-                if (x > k && gap_before(x) > narrowest) push(words[x].begin - 1);
-                push(words[x].begin);
+                if (x > k && gap_before(x) > narrowest) {
+                    push_spelled(spelled);
+                    spelled.clear();
+                    push(words[x].begin - 1, ' ');
+                }
+                spelled.push_back(words[x].begin);
             }
+            push_spelled(spelled);
             k = r;
             continue;
         }
-        for (std::size_t x = words[k].begin; x < words[k].end; ++x) push(x);
+        for (std::size_t x = words[k].begin; x < words[k].end; ++x) push(x, n.text[x]);
         ++k;
     }
     return out;
 }
 
-deobfuscated deobfuscate(std::string_view input, const normalized_text& plain) {
+deobfuscated deobfuscate(std::string_view input, const normalized_text& plain, const known_word& known) {
     deobfuscated d;
     const std::string letters = unleet(input);
-    d.text = join_spelled_letters(letters == input ? plain : normalize(letters));
+    d.text = join_spelled_letters(letters == input ? plain : normalize(letters), known);
     d.changed = d.text.text != plain.text;
     return d;
 }

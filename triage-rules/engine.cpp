@@ -164,6 +164,8 @@ struct engine::impl {
 
     // Dictionary words one typo away from the vocabulary: only these matter, so only these are kept.
     std::unordered_set<std::string, detail::text_hash, std::equal_to<>> lookalikes;
+    // Patterns of two or three words also indexed run together ("heartattack"): not words.
+    std::unordered_set<std::string, detail::text_hash, std::equal_to<>> run_together;
 
     impl(std::vector<rule_pack>& packs, const std::vector<std::string>& dictionary)
         : negation(negation_cues(packs), table), context(packs, table) {
@@ -316,6 +318,7 @@ struct engine::impl {
             info.joined = true;
             info.typo_ok = tolerant_rule;
             add_pattern(joined, info);
+            run_together.insert(joined);
         }
     }
 
@@ -337,7 +340,10 @@ struct engine::impl {
         if (a.evaluation_failed) return a;
         // The obfuscation-proof reading can only add: a rule it finds that the plain reading did
         // not is counted, marked "obfuscated".
-        const auto second = deobfuscate(message, norm);
+        const auto second =
+            deobfuscate(message, norm, [this](std::string_view w) {
+                return table.find(w) != detail::word_table::unknown && run_together.find(w) == run_together.end();
+            });
         if (!second.changed) return a;
         if (second.text.failed) return failed_assessment(version, "rule evaluation failed");
         assessment b = assess_view(message, second.text);

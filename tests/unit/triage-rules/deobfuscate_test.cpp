@@ -53,9 +53,31 @@ TEST(deobfuscate, a_wider_gap_between_spelled_letters_ends_a_word) {
     EXPECT_EQ(deobfuscate(even, normalize(even)).text.text, "cold");
 }
 
+TEST(join_spelled_letters, a_stand_in_digit_belongs_to_the_run) {
+    EXPECT_EQ(join_spelled_letters(normalize("k 1 l l")).text, "kill");
+    EXPECT_EQ(join_spelled_letters(normalize("room 1 2 3")).text, "room 1 2 3");  // digits alone are numbers
+}
+
+TEST(join_spelled_letters, an_evenly_spelled_run_is_cut_into_known_words) {
+    const known_word known = [](std::string_view w) {
+        return w == "i" || w == "want" || w == "to" || w == "kill" || w == "myself" || w == "chest" || w == "pain";
+    };
+    EXPECT_EQ(join_spelled_letters(normalize("i w a n t t o k 1 l l m y s e l f"), known).text,
+              "i want to kill myself");
+    EXPECT_EQ(join_spelled_letters(normalize("c h e s t"), known).text, "chest");  // known whole
+    EXPECT_EQ(join_spelled_letters(normalize("x q z w v b"), known).text, "xqzwvb");  // no cut: left whole
+    const std::string message = "c h e s t p a i n";
+    const auto n = join_spelled_letters(normalize(message), known);
+    ASSERT_EQ(n.text, "chest pain");
+    ASSERT_EQ(n.origin.size(), n.text.size());
+    const auto at = n.text.find("pain");
+    EXPECT_EQ(message.substr(n.origin[at], n.origin_end[at + 3] - n.origin[at]), "p a i n");
+}
+
 TEST(deobfuscate, the_core_pack_reads_obfuscated_red_flags) {
     const auto& e = testing::core_engine();
-    for (const char* message : {"c h e s t  p a i n", "i w4nt t0 k!ll mys3lf", "cant br3athe", "s u i c i d a l"}) {
+    for (const char* message : {"c h e s t  p a i n", "i w4nt t0 k!ll mys3lf", "cant br3athe", "s u i c i d a l",
+                                "i w a n t t o k 1 l l m y s e l f"}) {
         const auto a = e.assess(message);
         EXPECT_EQ(a.level, urgency::emergency) << message;
         EXPECT_TRUE(a.escalate) << message;
