@@ -16,6 +16,7 @@
 #include "triage-rules/engine.hpp"
 #include "triage-rules/evaluation.hpp"
 
+#include "server/triagectl_feedback.hpp"
 #include "server/triagectl_staff.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -45,6 +46,7 @@ int usage() {
         "  clinic add SLUG NAME [--origin URL]... [--time-zone IANA]   create or update a clinic\n"
         "                                  (time zone default America/New_York)\n"
         "  staff add|disable, clinic sla, canned-reply set   the escalation desk (run one for its usage)\n"
+        "  feedback export SLUG [--since DATE] [--out FILE]   clinicians' verdicts, de-identified, as a corpus\n"
         "  gen-master-key                  print a new random master key (64 hex characters)\n"
         "  check-flow FILE                 validate a flow file\n"
         "  check-rules FILE                validate a rule pack\n"
@@ -711,5 +713,6 @@ int main(int argc, char** argv) {
         return upsert_clinic(*cfg, slug, name, origins, time_zone);
     }
     if (int rc = server::desk_command(*cfg, args); rc >= 0) return rc;
+    if (int rc = server::feedback_command(*cfg, args); rc >= 0) return rc;
     return usage();
 }

@@ -185,6 +185,26 @@ struct triage_feedback_saved {
     bool safety_review = false;  // a safety review item exists for it
 };
 
+// One verdict as `triagectl feedback export` needs it: the latest verdict on an escalation, the
+// codes around it, and the sealed patient message that raised the escalation (to be opened and
+// de-identified by the caller).
+struct feedback_export_row {
+    std::string feedback_id;
+    std::string verdict;
+    std::string product_urgency;
+    std::string correct_urgency;
+    std::string correct_intent;
+    std::string day;             // YYYY-MM-DD (UTC) of the verdict
+    std::string lang;            // of the conversation
+    std::string pack;            // rule packs that triaged it
+    std::string intent_model;    // intent model that read it
+    std::int64_t verdicts = 0;   // verdicts given on the escalation (the latest is exported)
+    std::string conversation_id;
+    std::uint64_t seq = 0;       // 0: no patient message found
+    std::uint32_t key_id = 0;
+    std::string sealed_body;
+};
+
 struct audit_record {
     timestamp at{};
     std::string actor;
@@ -325,6 +345,11 @@ public:
     // Oldest first.
     boost::asio::awaitable<boost::system::result<std::vector<triage_feedback>>> async_feedback(
         std::string clinic_id, std::string escalation_id);
+
+    // The latest verdict on each escalation given since `since` (YYYY-MM-DD), oldest first, and
+    // one audit row ("feedback.exported", with the count) in the same transaction.
+    boost::asio::awaitable<boost::system::result<std::vector<feedback_export_row>>> async_feedback_export(
+        std::string clinic_id, std::string since, std::string actor);
 
     // ---- canned replies ----
 

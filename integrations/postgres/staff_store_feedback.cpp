@@ -100,4 +100,64 @@ asio::awaitable<result<std::vector<triage_feedback>>> staff_store::async_feedbac
     co_return out;
 }
 
+asio::awaitable<result<std::vector<feedback_export_row>>> staff_store::async_feedback_export(std::string clinic_id,
+                                                                                          std::string since,
+                                                                                          std::string actor) {
+    // The message that raised an escalation was written in the same transaction, so it is the
+    // last patient message at or before the escalation's time.
+    const std::string select =
+        "WITH latest AS (SELECT DISTINCT ON (f.escalation_id) f.*, "
+        "count(*) OVER (PARTITION BY f.escalation_id) AS verdicts FROM triage_feedback f "
+        "WHERE f.clinic_id = $1::uuid AND f.created_at >= $2::date ORDER BY f.escalation_id, f.created_at DESC, f.id) "
+        "SELECT l.id, l.verdict, l.product_urgency, l.correct_urgency, l.correct_intent, "
+        "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), c.lang, coalesce(e.triage->>'pack', ''), "
+        "coalesce(e.triage->'intent'->>'model', ''), l.verdicts, e.conversation_id, m.seq, m.key_id, m.body "
+        "FROM latest l JOIN escalations e ON e.id = l.escalation_id AND e.clinic_id = l.clinic_id "
+        "JOIN conversations c ON c.id = e.conversation_id "
+        "LEFT JOIN LATERAL (SELECT seq, key_id, body FROM messages WHERE conversation_id = e.conversation_id "
+        "AND author = 'patient' AND created_at <= e.raised_at ORDER BY seq DESC LIMIT 1) m ON true "
+        "ORDER BY l.created_at, l.id";
+    std::vector<param> ps;
+    ps.push_back(text(clinic_id));
+    ps.push_back(text(since));
+    std::vector<param> audit;
+    audit.push_back(text(clinic_id));
+    audit.push_back(text(since));
+    audit.push_back(text(std::move(actor)));
+    std::vector<statement> sts;
+    sts.push_back({select, std::move(ps)});
+    sts.push_back({"INSERT INTO audit_events (clinic_id, actor, action, detail) "
+                   "SELECT $1::uuid, $3::text, 'feedback.exported', jsonb_build_object('since', $2::text, 'cases', "
+                   "(SELECT count(DISTINCT escalation_id) FROM triage_feedback WHERE clinic_id = $1::uuid "
+                   "AND created_at >= $2::date))",
+                   std::move(audit)});
+    auto r = co_await scoped(std::move(clinic_id), std::move(sts));
+    if (!r) co_return r.error();
+    const rows& found = r->at(0);
+    std::vector<feedback_export_row> out;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        feedback_export_row x;
+        x.feedback_id = *found.at(i, 0);
+        x.verdict = *found.at(i, 1);
+        x.product_urgency = *found.at(i, 2);
+        x.correct_urgency = *found.at(i, 3);
+        x.correct_intent = *found.at(i, 4);
+        x.day = *found.at(i, 5);
+        x.lang = *found.at(i, 6);
+        x.pack = *found.at(i, 7);
+        x.intent_model = *found.at(i, 8);
+        x.verdicts = std::stoll(*found.at(i, 9));
+        x.conversation_id = *found.at(i, 10);
+        if (found.at(i, 11)) {
+            x.seq = std::stoull(*found.at(i, 11));
+            x.key_id = static_cast<std::uint32_t>(std::stoul(*found.at(i, 12)));
+            auto body = decode_bytea(*found.at(i, 13));
+            if (!body) co_return error_code(errc::pg_query_failed);
+            x.sealed_body = std::move(*body);
+        }
+        out.push_back(std::move(x));
+    }
+    co_return out;
+}
+
 }  // namespace triage::integrations::postgres

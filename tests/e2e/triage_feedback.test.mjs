@@ -2,13 +2,17 @@
 // end to end against a real triaged and PostgreSQL: a verdict on an escalation is stored with an
 // audit row, an under-triage opens a safety review item (which stays open), a second verdict
 // updates the first, inconsistent or malformed verdicts are refused, the detail view shows them,
-// and the analytics page's override rate counts them.
+// and the analytics page's override rate counts them. `triagectl feedback export` writes them out
+// de-identified: canary identifiers in the patient's message must not reach the export.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadStack } from '../lib/stack.mjs';
 import { psql } from '../lib/db.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
 import { login, api, request } from '../lib/staff_client.mjs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 
 let stack, base, nurse, fran;
 const patients = [];
@@ -37,12 +41,12 @@ async function until(fn, what, timeoutMs = 10000, everyMs = 100) {
 }
 
 // A demo patient reports an emergency; resolves with its escalation as the queue shows it.
-async function emergencyEscalation() {
+async function emergencyEscalation(text = 'I have crushing chest pain spreading to my left arm') {
   const p = await PatientClient.connect(base, { clinic: 'demo' });
   patients.push(p);
   const started = await p.start();
   await p.say('p1', 'yes');
-  await p.say('p2', 'I have crushing chest pain spreading to my left arm');
+  await p.say('p2', text);
   return until(async () => {
     const q = await api(base, nurse, 'GET', '/api/staff/escalations');
     return q.body?.escalations?.find((e) => e.conversation === started.conversation);
@@ -152,4 +156,43 @@ test('inconsistent, malformed or foreign verdicts are refused', async () => {
     { verdict: 'right', urgency: 'emergency', intent: 'symptom_report' });
   assert.equal(r.status, 404, show(r));
   assert.equal(count(`SELECT count(*) FROM triage_feedback WHERE escalation_id = '${esc.id}'`), 0);
+});
+
+test('a verdict marked in the console appears in the de-identified export, with provenance and no canary', async () => {
+  // A lower-case word no dictionary has survives the scrub and finds our case among the others.
+  const marker = `zq${randomBytes(4).toString('hex')}`;
+  const esc = await emergencyEscalation(
+    `My name is Zyxandra Quillfeather, call me at 555-201-7788 or zyx.canary@example.org, ` +
+    `I have crushing chest pain spreading to my left arm ${marker}`);
+  const v = await api(base, nurse, 'POST', `/api/staff/escalations/${esc.id}/feedback`,
+    { verdict: 'over_triaged', urgency: 'urgent', intent: 'symptom_report' });
+  assert.equal(v.status, 200, show(v));
+
+  const run = (args) => execFileSync(process.env.TRIAGE_TEST_TRIAGECTL,
+    ['--config', join(stack.dir, 'a.yaml'), 'feedback', 'export', 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = run(['--since', day(-1)]).toString();
+  for (const canary of ['Zyxandra', 'Quillfeather', '555-201', '7788', 'zyx.canary', 'example.org'])
+    assert.ok(!out.includes(canary), `${canary} must not be exported`);
+  const cases = out.trim().split('\n').map((l) => JSON.parse(l));
+  const mine = cases.find((c) => c.text.includes(marker));
+  assert.ok(mine, `the case is exported: ${out}`);
+  assert.match(mine.id, /^fb-[0-9a-f]{16}$/);
+  assert.match(mine.text, /crushing chest pain spreading to my left arm/);
+  assert.match(mine.text, /\[NAME\]/);
+  assert.match(mine.text, /\[PHONE\]/);
+  assert.match(mine.text, /\[EMAIL\]/);
+  assert.equal(mine.lang, 'en');
+  assert.equal(mine.urgency, 'urgent');
+  assert.equal(mine.intent, 'symptom_report');
+  assert.equal(mine.provenance.source, 'clinician_feedback');
+  assert.equal(mine.provenance.verdict, 'over_triaged');
+  assert.equal(mine.provenance.product_urgency, 'emergency');
+  assert.equal(mine.provenance.clinic, 'demo');
+  assert.match(mine.provenance.pack, /^core@/);
+  assert.match(mine.provenance.deidentified, /^safe-harbor-scrub-/);
+  assert.ok(!JSON.stringify(mine).includes(esc.id), 'no escalation id in the export');
+  assert.ok(count(`SELECT count(*) FROM audit_events WHERE action = 'feedback.exported'`) >= 1, 'the export is audited');
+
+  // A later start date leaves it out.
+  assert.ok(!run(['--since', day(2)]).toString().includes(marker));
 });
