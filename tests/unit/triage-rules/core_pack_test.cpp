@@ -260,7 +260,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.15");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.16");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
