@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
+#include <sodium.h>
 
 #include <cstdio>
 #include <ctime>
@@ -57,14 +58,10 @@ phi::common_words load_common_words(const std::vector<std::string>& files) {
     return words;
 }
 
+// The first `n` hexadecimal digits of `bytes`.
 std::string hex(std::string_view bytes, std::size_t n) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size() && out.size() < n; ++i) {
-        const auto b = static_cast<unsigned char>(bytes[i]);
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 15]);
-    }
+    std::string out(bytes.size() * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     return out.substr(0, n);
 }
 
@@ -114,18 +111,9 @@ int feedback_export(const config& cfg, const std::vector<std::string>& args) {
     std::vector<pg::feedback_export_row> found;
     std::string clinic_id;
     auto fut = asio::co_spawn(ctx, [&]() -> asio::awaitable<int> {
-        pg::statement st{"SELECT id FROM clinics WHERE slug = $1", {pg::text(slug)}};
-        auto r = co_await pool.async_query(std::move(st));
-        if (!r) {
-            std::fprintf(stderr, "triagectl: cannot reach PostgreSQL or the schema is not migrated (%s)\n",
-                         r.error().message().c_str());
-            co_return 1;
-        }
-        if (r->size() == 0) {
-            std::fprintf(stderr, "triagectl: no clinic with slug '%s'\n", slug.c_str());
-            co_return 1;
-        }
-        clinic_id = *r->at(0, 0);
+        auto id = co_await tool_clinic_id(pool, slug);
+        if (!id) co_return 1;
+        clinic_id = *id;
         auto stored = co_await conversations.async_phi_keys();
         if (!stored) {
             std::fprintf(stderr, "triagectl: could not read the PHI data keys\n");

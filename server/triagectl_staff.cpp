@@ -71,6 +71,21 @@ pg::connection_settings tool_postgres_settings(const config& c) {
     return s;
 }
 
+boost::asio::awaitable<std::optional<std::string>> tool_clinic_id(pg::pool& pool, const std::string& slug) {
+    pg::statement st{"SELECT id FROM clinics WHERE slug = $1", {pg::text(slug)}};
+    auto r = co_await pool.async_query(std::move(st));
+    if (!r) {
+        std::fprintf(stderr, "triagectl: cannot reach PostgreSQL or the schema is not migrated (%s)\n",
+                     r.error().message().c_str());
+        co_return std::nullopt;
+    }
+    if (r->size() == 0) {
+        std::fprintf(stderr, "triagectl: no clinic with slug '%s'\n", slug.c_str());
+        co_return std::nullopt;
+    }
+    co_return *r->at(0, 0);
+}
+
 namespace {
 
 template <class F>
@@ -80,19 +95,9 @@ int with_store(const config& cfg, const std::string& slug, F body) {
     pg::pool pool(ctx.get_executor(), tool_postgres_settings(cfg), sink, 1);
     pg::staff_store store(pool);
     auto fut = asio::co_spawn(ctx, [&]() -> asio::awaitable<int> {
-        pg::statement st{"SELECT id FROM clinics WHERE slug = $1", {pg::text(slug)}};
-        auto r = co_await pool.async_query(std::move(st));
-        if (!r) {
-            std::fprintf(stderr, "triagectl: cannot reach PostgreSQL or the schema is not migrated (%s)\n",
-                         r.error().message().c_str());
-            co_return 1;
-        }
-        if (r->size() == 0) {
-            std::fprintf(stderr, "triagectl: no clinic with slug '%s'\n", slug.c_str());
-            co_return 1;
-        }
-        std::string clinic_id = *r->at(0, 0);
-        co_return co_await body(store, clinic_id);
+        auto clinic_id = co_await tool_clinic_id(pool, slug);
+        if (!clinic_id) co_return 1;
+        co_return co_await body(store, *clinic_id);
     }(), asio::use_future);
     ctx.run();
     return fut.get();
