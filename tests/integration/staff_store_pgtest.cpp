@@ -451,11 +451,15 @@ TEST_F(staff_pg, catch_up_after_reconnect_misses_nothing_even_a_late_commit) {
     auto ana = user(clinic_, "nurse", "Ana");
     auto quiet = raise(clinic_);
     auto late = raise(clinic_);
+    // Servers from other tests share this database and sweep its raised escalations (marking them
+    // notified); claimed ones they leave alone, so every change below is one only this test makes.
+    ASSERT_TRUE(run(store_->async_claim(clinic_, quiet, ana))->applied);
+    ASSERT_TRUE(run(store_->async_claim(clinic_, late, ana))->applied);
     // Another instance's transition that began before the console's read and commits after it.
     connection slow(ctx_.get_executor(), settings_, sink_);
     ASSERT_FALSE(run(slow.async_connect()));
     ASSERT_FALSE(run(slow.async_script("BEGIN; SELECT set_config('triage.clinic_id', '" + clinic_ +
-                                       "', true); UPDATE escalations SET status = 'notified', notified_at = now() "
+                                       "', true); UPDATE escalations SET status = 'in_conversation' "
                                        "WHERE id = '" + late + "'")));
     // With no margin, the cursor would pass the late transaction (it began before the read)
     // unless it is held back to that transaction's start: nothing else can catch its commit.
@@ -463,13 +467,13 @@ TEST_F(staff_pg, catch_up_after_reconnect_misses_nothing_even_a_late_commit) {
     auto read = run(no_margin.async_escalations_changed_since(clinic_, timestamp{}));
     ASSERT_TRUE(read);
     ASSERT_TRUE(find_in(*read, late));
-    EXPECT_EQ(find_in(*read, late)->status, "raised") << "not committed yet";
+    EXPECT_EQ(find_in(*read, late)->status, "claimed") << "not committed yet";
     ASSERT_FALSE(run(slow.async_script("COMMIT")));
 
     auto caught = run(no_margin.async_escalations_changed_since(clinic_, read->cursor));
     ASSERT_TRUE(caught);
     ASSERT_TRUE(find_in(*caught, late)) << "the late commit is caught up";
-    EXPECT_EQ(find_in(*caught, late)->status, "notified");
+    EXPECT_EQ(find_in(*caught, late)->status, "in_conversation");
     for (const auto& e : caught->escalations) EXPECT_GE(e.updated_at, read->cursor);
 
     // Nothing running now: the next cursor moves past both, and only a new change comes back.
@@ -479,11 +483,11 @@ TEST_F(staff_pg, catch_up_after_reconnect_misses_nothing_even_a_late_commit) {
     ASSERT_TRUE(next);
     EXPECT_FALSE(contains(*next, quiet));
     EXPECT_FALSE(contains(*next, late));
-    ASSERT_TRUE(run(store_->async_claim(clinic_, quiet, ana))->applied);
+    ASSERT_TRUE(run(store_->async_start_conversation(clinic_, quiet, ana))->applied);
     auto changed = run(no_margin.async_escalations_changed_since(clinic_, settled->cursor));
     ASSERT_TRUE(changed);
     ASSERT_TRUE(find_in(*changed, quiet));
-    EXPECT_EQ(find_in(*changed, quiet)->status, "claimed");
+    EXPECT_EQ(find_in(*changed, quiet)->status, "in_conversation");
     EXPECT_FALSE(contains(*changed, late));
     // Resolved escalations come back too: the console must learn that they left the queue.
     ASSERT_TRUE(run(store_->async_resolve(clinic_, quiet, ana, "other", ""))->applied);
