@@ -17,6 +17,7 @@
 #include "server/metrics/product.hpp"
 #include "server/log.hpp"
 #include "server/services.hpp"
+#include "server/staff/drift_check.hpp"
 #include "server/staff/service_levels.hpp"
 #include "server/staff/sso.hpp"
 #include "server/staff/throttle.hpp"
@@ -382,6 +383,7 @@ int run(const config& cfg) {
         asio::co_spawn(*contexts[i], services[i]->booking->prepare(), asio::detached);
     asio::co_spawn(*contexts[0], staff::watch_service_levels(shared, *services[0], &client_tls), asio::detached);
     asio::co_spawn(*contexts[0], refresh_clinics(shared, *services[0]), asio::detached);
+    asio::co_spawn(*contexts[0], staff::watch_drift(shared, *services[0]), asio::detached);
 
     asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {

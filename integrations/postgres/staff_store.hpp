@@ -20,6 +20,7 @@
 // runs on: the executor of its pool.
 
 #include "integrations/postgres/connection.hpp"
+#include "integrations/postgres/drift_counts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -378,6 +379,13 @@ public:
                                                                                    std::string first_day,
                                                                                    std::string last_day,
                                                                                    std::string tz);
+
+    // What the drift check compares: messages and verdicts of the last `current` and of the
+    // `reference` before it, and each of those days (in the zone `tz`) by language and age group.
+    boost::asio::awaitable<boost::system::result<drift_counts>> async_drift_counts(std::string clinic_id,
+                                                                                 std::chrono::seconds current,
+                                                                                 std::chrono::seconds reference,
+                                                                                 std::string tz);
 
 private:
     struct transition_spec;

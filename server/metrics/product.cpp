@@ -25,6 +25,8 @@ void product_metrics::write(text_writer& w) const {
     w.write(booking_seconds);
     w.write(time_to_claim);
     w.write(websockets);
+    w.write(drift_psi);
+    w.write(drift_alerts);
 }
 
 }  // namespace triage::server::metrics

@@ -53,6 +53,13 @@ struct product_metrics {
                                     waiting_buckets()};
 
     family<gauge> websockets{"triage_websocket_connections", "Open WebSocket connections.", {"kind"}};
+    // The last drift check of each clinic (server/staff/drift.hpp): the population stability
+    // index of each statistic, current window against reference, and how many are in alert.
+    family<gauge> drift_psi{"triage_drift_psi",
+                            "Population stability index of a triage statistic, last day against the 28 days before.",
+                            {"clinic", "slice", "statistic"}};
+    family<gauge> drift_alerts{"triage_drift_alerts", "Triage statistics whose drift is beyond the alert threshold.",
+                               {"clinic"}};
 
     // The children a patient turn updates, resolved once so that a turn takes no lock and
     // allocates nothing for them (they also show at 0 before the first turn).

@@ -12,6 +12,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace asio = boost::asio;
 namespace json = boost::json;
 namespace remote_intent = triage::integrations::remote_intent;
@@ -24,6 +26,18 @@ namespace {
 
 // What the classifier thought and why, for the audit trail and staff: intents, confidences and
 // byte spans of the words that mattered (never the words themselves: they are PHI).
+// Who the message is about, as far as it says: the youngest age group it names ("my baby", "my
+// son", "my grandmother"), else "unstated". Drift and bias figures are broken down by it.
+std::string age_group_of(const rules::assessment& a) {
+    auto named = [&](std::string_view id) {
+        return std::any_of(a.clinical_findings.begin(), a.clinical_findings.end(),
+                           [&](const rules::finding& f) { return f.rule_id == id; });
+    };
+    for (std::string_view g : {"infant", "child", "older_adult"})
+        if (named(g)) return std::string(g);
+    return "unstated";
+}
+
 json::object intent_json(const dialog::intent_guess& g, const std::vector<dialog::word_contribution>& why,
                          const std::string& model) {
     constexpr std::size_t words_kept = 5;
@@ -704,6 +718,8 @@ asio::awaitable<void> patient_session::on_message(const protocol::message_frame&
     w.audit.push_back({"patient", "message.received",
                        json::serialize(json::object{{"seq", patient_seq},
                                                     {"turn", turn_id_},
+                                                    {"lang", conv_->state.lang},
+                                                    {"age_group", age_group_of(a)},
                                                     {"urgency", rules::to_string(a.level)},
                                                     {"escalate", a.escalate},
                                                     {"rules", rules_json(a.findings)},

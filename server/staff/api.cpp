@@ -10,6 +10,7 @@
 #include "server/protocol/limits.hpp"
 #include "server/protocol/strict_json.hpp"
 #include "server/staff/analytics.hpp"
+#include "server/staff/drift_check.hpp"
 #include "server/staff/credentials.hpp"
 #include "server/staff/feedback.hpp"
 #include "server/staff/replies.hpp"
@@ -561,6 +562,7 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
         co_return co_await queue(shared, local, p);
     }
     if (path == "/api/staff/analytics") co_return co_await analytics(r, shared, local, p);
+    if (path == "/api/staff/analytics/drift") co_return co_await drift(r, shared, local, p);
     constexpr std::string_view prefix = "/api/staff/escalations/";
     if (path.substr(0, prefix.size()) == prefix) {
         std::string_view rest = path.substr(prefix.size());

@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { loadStack } from '../lib/stack.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
+import { driftClinic, ordinaryDay, spanishBurst, spanishExtras, sendDay, copyToReference } from '../lib/drift_day.mjs';
 
 const stack = loadStack();
 const SKIP = stack ? false : 'TRIAGE_TEST_ENV_FILE is not set: browser tests skipped';
@@ -118,6 +119,43 @@ test('the analytics page shows what the conversations did, in charts, accessibly
   await page.locator(T('an-to')).fill('2020-01-01');
   await page.locator('button[type=submit]').click();
   await page.locator(T('an-error')).filter({ hasText: 'before its start' }).waitFor();
+  await context.close();
+});
+
+test('the drift panel says when the input has shifted, and which statistic moved', { skip: SKIP, timeout: 120000 }, async () => {
+  const clinic = driftClinic(stack);
+  await sendDay(stack.base, clinic.slug, ordinaryDay);
+  copyToReference(stack, clinic.id);
+  await sendDay(stack.base, clinic.slug, spanishBurst, spanishExtras);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const page = await context.newPage();
+  await page.goto(`${stack.base}/staff/?clinic=${clinic.slug}`);
+  await page.locator(T('signin-form')).waitFor();
+  await page.locator(T('signin-email')).fill(clinic.email);
+  await page.locator(T('signin-password')).fill(clinic.password);
+  await page.locator(T('signin-submit')).click();
+  await page.locator(T('analytics-link')).click();
+  await page.waitForURL(/\/staff\/analytics\.html/);
+  const summary = page.locator(T('an-drift-summary'));
+  await summary.filter({ hasText: 'Drift alert' }).waitFor();
+  assert.match(await summary.innerText(), /All, Language mix/);
+  const row = page.locator(`${T('an-drift-statistics')} tr[data-slice="all"][data-statistic="language"]`);
+  assert.equal(await row.getAttribute('data-status'), 'alert');
+  assert.equal(await row.locator('td').nth(3).innerText(), 'Alert');
+  // English traffic did not move: none of its rows is in alert.
+  assert.equal(await page.locator(`${T('an-drift-statistics')} tr[data-slice="lang:en"][data-status="alert"]`).count(), 0);
+  // Today's Spanish row counts every Spanish message the script sent.
+  const spanish = ordinaryDay.filter(([l]) => l === 'es').length * 2 + spanishBurst.length * (2 + spanishExtras.length);
+  const today = new Date().toISOString().slice(0, 10);
+  const esRow = page.locator(`${T('an-drift-days')} tr`).filter({ hasText: today }).filter({ hasText: 'Spanish' });
+  assert.equal(await esRow.locator('td').nth(3).innerText(), String(spanish));
+
+  const axe = await new AxeBuilder({ page }).analyze();
+  const bad = axe.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), []);
+  await page.locator(T('an-drift')).screenshot({ path: path.join(SHOTS, 'staff-analytics-drift.png') });
+  if (process.env.TRIAGE_DOC_SCREENSHOTS === '1') copyFileSync(path.join(SHOTS, 'staff-analytics-drift.png'), path.join(DOC_SHOTS, 'staff-analytics-drift.png'));
   await context.close();
 });
 

@@ -118,6 +118,82 @@ async function load(from, to) {
   }
 }
 
+// Drift and bias (GET /api/staff/analytics/drift): always the last 24 hours against the 28 days
+// before them, whatever range the charts show.
+const SLICES = { all: 'All', 'lang:en': 'English', 'lang:es': 'Spanish', 'age:infant': 'About a baby', 'age:child': 'About a child',
+  'age:older_adult': 'About an older adult', 'age:unstated': 'Age not stated' };
+const STATISTICS = { language: 'Language mix', age_group: 'Who it is about', intent: 'Intent mix', urgency: 'Urgency mix',
+  intent_confidence: 'Intent confidence', clarification: 'Clarifying questions', feedback_accuracy: 'Staff verdicts right' };
+const STATUS_RANK = { alert: 0, watch: 1, stable: 2 };
+const LANGUAGES = { en: 'English', es: 'Spanish' };
+const AGES = { infant: 'a baby', child: 'a child', older_adult: 'an older adult', unstated: 'not stated' };
+
+async function loadDrift() {
+  const summary = $('an-drift-summary');
+  const stats = $('an-drift-statistics').querySelector('tbody');
+  const days = $('an-drift-days').querySelector('tbody');
+  let res, body;
+  try {
+    res = await fetch('/api/staff/analytics/drift', { credentials: 'same-origin' });
+    body = await res.json();
+  } catch {
+    summary.textContent = 'The drift figures could not be read just now.';
+    return;
+  }
+  if (!res.ok) {
+    summary.textContent = 'The drift figures could not be read just now.';
+    return;
+  }
+  const judged = body.statistics.filter((s) => s.status !== 'too_few')
+    .sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || b.psi - a.psi);
+  const tooFew = body.statistics.length - judged.length;
+  const alerts = judged.filter((s) => s.status === 'alert');
+  summary.dataset.state = alerts.length ? 'alert' : 'calm';
+  summary.textContent = alerts.length
+    ? `Drift alert: ${alerts.length} ${alerts.length === 1 ? 'statistic has' : 'statistics have'} moved beyond the alert threshold (${alerts.map((s) => `${SLICES[s.slice] ?? s.slice}, ${STATISTICS[s.statistic] ?? s.statistic}`).join('; ')}). Check what changed before trusting the figures.`
+    : judged.length ? `No drift alert: ${judged.length} statistics checked.` : 'Not enough messages yet to compare.';
+  if (tooFew) summary.textContent += ` ${tooFew} have too few messages to judge (at least ${body.thresholds.min_current} in the last 24 hours and ${body.thresholds.min_reference} before).`;
+  stats.replaceChildren();
+  for (const s of judged) {
+    const tr = stats.insertRow();
+    tr.dataset.slice = s.slice;
+    tr.dataset.statistic = s.statistic;
+    tr.dataset.status = s.status;
+    tr.insertCell().textContent = SLICES[s.slice] ?? s.slice;
+    tr.insertCell().textContent = STATISTICS[s.statistic] ?? s.statistic;
+    tr.insertCell().textContent = s.psi.toFixed(2);
+    const badge = document.createElement('span');
+    badge.className = `an-badge an-badge--${s.status}`;
+    badge.textContent = s.status === 'alert' ? 'Alert' : s.status === 'watch' ? 'Watch' : 'Stable';
+    tr.insertCell().append(badge);
+    tr.insertCell().textContent = String(s.current);
+    tr.insertCell().textContent = String(s.reference);
+  }
+  if (!judged.length) {
+    const td = stats.insertRow().insertCell();
+    td.colSpan = 6;
+    td.textContent = 'Nothing to compare yet.';
+  }
+  days.replaceChildren();
+  const since = isoDay(new Date(Date.now() - 6 * 86400000));
+  const verdicts = new Map(body.days.filter((d) => d.age_group === 'all').map((d) => [`${d.day}/${d.lang}`, d]));
+  const rows = body.days.filter((d) => d.age_group !== 'all' && d.day >= since).reverse();
+  for (const d of rows) {
+    const tr = days.insertRow();
+    const v = verdicts.get(`${d.day}/${d.lang}`);
+    const cells = [d.day, LANGUAGES[d.lang] ?? d.lang, AGES[d.age_group] ?? d.age_group, d.messages,
+      d.mean_confidence === null ? '–' : `${Math.round(d.mean_confidence * 100)}%`,
+      d.messages ? `${Math.round((100 * d.clarified) / d.messages)}%` : '–', d.emergency, d.urgent,
+      v && v.verdicts && d.age_group === 'unstated' ? `${v.right} of ${v.verdicts}` : '–'];
+    for (const c of cells) tr.insertCell().textContent = String(c);
+  }
+  if (!rows.length) {
+    const td = days.insertRow().insertCell();
+    td.colSpan = 9;
+    td.textContent = 'No patient messages in the last seven days.';
+  }
+}
+
 const form = $('an-range');
 const params = new URLSearchParams(location.search);
 const today = new Date();
@@ -128,5 +204,8 @@ form.addEventListener('submit', (e) => {
   e.preventDefault();
   history.replaceState(null, '', `?from=${form.elements.from.value}&to=${form.elements.to.value}`);
   load(form.elements.from.value, form.elements.to.value);
+  loadDrift();
+loadDrift();
 });
 load(form.elements.from.value, form.elements.to.value);
+loadDrift();
