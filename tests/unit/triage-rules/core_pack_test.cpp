@@ -256,11 +256,29 @@ TEST(core_pack, crisis_and_poison_lines_in_both_languages) {
     EXPECT_EQ(both.advice_en.size(), 2u);
 }
 
+// Found by blind sets B21 and B22 (docs/rules.md): stridor with the neck sucking in, a teenager's
+// disclosure of abuse, and words that only look alarming (an appointment pushed back, a vaccine).
+TEST(core_pack, blind_round_b20_to_b22_cases) {
+    for (std::string msg : {"a loud whistling sound when breathing IN even sitting still, the skin at her neck sucks in",
+                            "my 15 yo just told me her teacher touched her inappropriately after school today"}) {
+        const assessment a = core_engine().assess(msg);
+        EXPECT_EQ(a.level, urgency::emergency) << msg;
+        EXPECT_TRUE(a.escalate) << msg;
+    }
+    for (std::string msg : {"need to push back my physio appt a week, can't get off work",
+                            "la universidad me pide comprobante de la vacuna de meningococo",
+                            "jaja casi me infarto con el partido de anoche"}) {
+        const assessment a = core_engine().assess(msg);
+        EXPECT_FALSE(a.escalate) << msg;
+        EXPECT_NE(a.level, urgency::emergency) << msg;
+    }
+}
+
 TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.16");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.17");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
