@@ -181,6 +181,17 @@ struct triage_feedback {
     bool safety_review = false; // an under-triage opened a safety review item
 };
 
+// A conversation in the clinic's review sample: it raised no escalation, and its id falls in the
+// clinic's `review_sample_percent` (a fixed hash of the id, so every instance agrees).
+struct sampled_conversation {
+    std::string id;
+    std::string started_at;       // ISO 8601, UTC
+    std::string lang;
+    std::string highest_urgency;  // what the product made of it
+    std::int64_t patient_messages = 0;
+    std::int64_t verdicts = 0;
+};
+
 struct triage_feedback_saved {
     std::string id;              // the verdict's id (the first one's, when it was updated)
     bool safety_review = false;  // a safety review item exists for it
@@ -341,6 +352,19 @@ public:
     // ("safety_review.opened"), which stays open whatever the verdict becomes later. `f.id` is
     // used for a first verdict only. errc::not_found: no such escalation in the clinic, or the
     // author is not an active user of it.
+    // The review sample of the last `days` days, newest first (at most 200), and one conversation
+    // of it (nullopt when it is not in the sample).
+    boost::asio::awaitable<boost::system::result<std::vector<sampled_conversation>>> async_review_sample(
+        std::string clinic_id, int days);
+    boost::asio::awaitable<boost::system::result<std::optional<sampled_conversation>>> async_sampled_conversation(
+        std::string clinic_id, std::string conversation_id);
+    // A verdict on a sampled conversation (`f.escalation_id` empty, the conversation in
+    // `conversation_id`), keyed by (conversation, author) like the escalation's; an under-triage
+    // opens a safety review item. errc::not_found when the conversation is not in the sample.
+    boost::asio::awaitable<boost::system::result<triage_feedback_saved>> async_add_conversation_feedback(
+        std::string clinic_id, std::string conversation_id, triage_feedback f);
+    boost::asio::awaitable<boost::system::result<std::vector<triage_feedback>>> async_conversation_feedback(
+        std::string clinic_id, std::string conversation_id);
     boost::asio::awaitable<boost::system::result<triage_feedback_saved>> async_add_feedback(std::string clinic_id,
                                                                                             triage_feedback f);
     // Oldest first.

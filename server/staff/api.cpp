@@ -563,6 +563,17 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
     }
     if (path == "/api/staff/analytics") co_return co_await analytics(r, shared, local, p);
     if (path == "/api/staff/analytics/drift") co_return co_await drift(r, shared, local, p);
+    if (path == "/api/staff/review-sample") co_return co_await review_sample(r, shared, local, p, "", "");
+    constexpr std::string_view sample_prefix = "/api/staff/review-sample/";
+    if (path.substr(0, sample_prefix.size()) == sample_prefix) {
+        std::string_view rest = path.substr(sample_prefix.size());
+        auto slash = rest.find('/');
+        std::string id(rest.substr(0, slash));
+        std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+        if (!is_uuid(id)) co_return error(404, "not_found");
+        for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        co_return co_await review_sample(r, shared, local, p, id, action);
+    }
     constexpr std::string_view prefix = "/api/staff/escalations/";
     if (path.substr(0, prefix.size()) == prefix) {
         std::string_view rest = path.substr(prefix.size());

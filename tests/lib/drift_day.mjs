@@ -13,9 +13,9 @@ function triagectl(stack, args, input) {
 }
 
 // A new clinic (days in UTC) with one clinic admin; returns what signing in needs.
-export function driftClinic(stack) {
-  const slug = `drift-${randomBytes(4).toString('hex')}`;
-  triagectl(stack, ['clinic', 'add', slug, 'Drift Clinic', '--time-zone', 'UTC']);
+export function driftClinic(stack, prefix = 'drift', name = 'Drift Clinic') {
+  const slug = `${prefix}-${randomBytes(4).toString('hex')}`;
+  triagectl(stack, ['clinic', 'add', slug, name, '--time-zone', 'UTC']);
   const email = `admin@${slug}.test`;
   const password = `drift-password-${randomBytes(4).toString('hex')}`;
   triagectl(stack, ['staff', 'add', slug, email, '--name', 'Dora', '--role', 'clinic_admin', '--password-stdin'], `${password}\n`);
