@@ -162,7 +162,7 @@ struct clinic_analytics {
     std::int64_t bookings = 0;         // appointments booked from the chat
     std::int64_t sla_seconds = 0;      // the clinic's first service level (re-notify)
     std::vector<std::int64_t> intent_confidence = std::vector<std::int64_t>(10, 0);  // [0,0.1) ... [0.9,1]
-    // Clinicians' verdicts on escalations raised in the range (the override rate is the share
+    // Clinicians' verdicts on escalations raised (and sampled conversations started) in the range (the override rate is the share
     // that is not "right"), and the safety review items still open, whenever they were opened.
     std::int64_t feedback = 0, over_triaged = 0, under_triaged = 0, safety_reviews_open = 0;
 };

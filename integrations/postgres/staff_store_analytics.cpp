@@ -66,8 +66,10 @@ asio::awaitable<result<clinic_analytics>> staff_store::async_analytics(std::stri
     sts.push_back({"SELECT count(*), count(*) FILTER (WHERE f.verdict = 'over_triaged'), "
                    "count(*) FILTER (WHERE f.verdict = 'under_triaged'), "
                    "(SELECT count(*) FROM safety_reviews WHERE clinic_id = $1::uuid AND status = 'open') "
-                   "FROM triage_feedback f JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
-                   "WHERE " + esc_range,
+                   "FROM triage_feedback f LEFT JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
+                   "LEFT JOIN conversations c ON c.id = f.conversation_id AND c.clinic_id = f.clinic_id "
+                   "WHERE f.clinic_id = $1::uuid AND coalesce(e.raised_at, c.started_at) >= " + from_ts +
+                       " AND coalesce(e.raised_at, c.started_at) < " + to_ts,
                    params()});
     auto r = co_await scoped(clinic_id, std::move(sts));
     if (!r) co_return r.error();

@@ -29,7 +29,9 @@ const std::string confidence_of =
     "CASE WHEN jsonb_typeof(a.detail->'intent'->'confidence') = 'number' "
     "THEN least(9, greatest(0, floor((a.detail->'intent'->>'confidence')::float8 * 10)))::int ELSE -1 END";
 const std::string clarified_of = "coalesce((a.detail->>'clarified')::boolean, false)";
-const std::string verdict_window = "(e.raised_at >= now() - make_interval(secs => $2::float8))";
+// A verdict counts when what it judges happened: the escalation, or the sampled conversation's start.
+const std::string judged_at = "coalesce(e.raised_at, c.started_at)";
+const std::string verdict_window = "(" + judged_at + " >= now() - make_interval(secs => $2::float8))";
 
 }  // namespace
 
@@ -53,9 +55,9 @@ asio::awaitable<result<drift_counts>> staff_store::async_drift_counts(std::strin
                    params()});
     sts.push_back({"SELECT " + verdict_window + ", c.lang, count(*), count(*) FILTER (WHERE f.verdict = 'right') "
                    "FROM triage_feedback f "
-                   "JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
-                   "JOIN conversations c ON c.id = e.conversation_id AND c.clinic_id = e.clinic_id "
-                   "WHERE f.clinic_id = $1::uuid AND e.raised_at >= now() - make_interval(secs => $2::float8 + $3::float8) "
+                   "LEFT JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
+                   "JOIN conversations c ON c.id = coalesce(e.conversation_id, f.conversation_id) AND c.clinic_id = f.clinic_id "
+                   "WHERE f.clinic_id = $1::uuid AND " + judged_at + " >= now() - make_interval(secs => $2::float8 + $3::float8) "
                    "GROUP BY 1, 2",
                    params()});
     sts.push_back({"SELECT (a.at AT TIME ZONE $4::text)::date::text, " + lang_of + ", " + age_of + ", count(*), "
@@ -67,12 +69,12 @@ asio::awaitable<result<drift_counts>> staff_store::async_drift_counts(std::strin
                        "  FILTER (WHERE jsonb_typeof(a.detail->'intent'->'confidence') = 'number')" +
                        events + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
                    params(true)});
-    sts.push_back({"SELECT (e.raised_at AT TIME ZONE $4::text)::date::text, c.lang, count(*), "
+    sts.push_back({"SELECT (" + judged_at + " AT TIME ZONE $4::text)::date::text, c.lang, count(*), "
                    "count(*) FILTER (WHERE f.verdict = 'right') "
                    "FROM triage_feedback f "
-                   "JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
-                   "JOIN conversations c ON c.id = e.conversation_id AND c.clinic_id = e.clinic_id "
-                   "WHERE f.clinic_id = $1::uuid AND e.raised_at >= now() - make_interval(secs => $2::float8 + $3::float8) "
+                   "LEFT JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
+                   "JOIN conversations c ON c.id = coalesce(e.conversation_id, f.conversation_id) AND c.clinic_id = f.clinic_id "
+                   "WHERE f.clinic_id = $1::uuid AND " + judged_at + " >= now() - make_interval(secs => $2::float8 + $3::float8) "
                    "GROUP BY 1, 2 ORDER BY 1, 2",
                    params(true)});
     auto r = co_await scoped(clinic_id, std::move(sts));

@@ -93,7 +93,7 @@ asio::awaitable<api_response> analytics(const api_request& r, shared_services& s
                                       {"urgency_mix", std::move(mix)},
                                       {"escalations", std::move(esc)},
                                       {"intent_confidence", std::move(confidence)},
-                                      // Clinicians' verdicts on the range's escalations: the override
+                                      // Clinicians' verdicts on the range's escalations and sampled conversations: the override
                                       // rate is the share that is not "right".
                                       {"feedback", json::object{{"verdicts", a->feedback},
                                                                 {"over_triaged", a->over_triaged},

@@ -96,8 +96,16 @@ test('staff open a sampled conversation, and an under-triage opens a safety revi
   assert.equal(after.body.feedback[0].urgency, 'urgent');
   assert.equal(Number(psql(stack, `SELECT count(*) FROM safety_reviews WHERE conversation_id = '${id}'`)), 1);
 
-  // The export carries it, de-identified, with the product's urgency as provenance.
+  // The analytics page counts it among the clinic's verdicts (this clinic has no other).
   const day = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  const figures = await api(base, admin, 'GET', `/api/staff/analytics?from=${day}&to=${tomorrow}`);
+  assert.equal(figures.status, 200, show(figures));
+  assert.equal(figures.body.feedback.verdicts, 1);
+  assert.equal(figures.body.feedback.under_triaged, 1);
+  assert.equal(figures.body.feedback.safety_reviews_open, 1);
+
+  // The export carries it, de-identified, with the product's urgency as provenance.
   const out = execFileSync(process.env.TRIAGE_TEST_TRIAGECTL,
     ['--config', join(stack.dir, 'a.yaml'), 'feedback', 'export', clinic.slug, '--since', day], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   for (const canary of ['Zyxandra', 'Quillfeather', '555-201', '7788'])
