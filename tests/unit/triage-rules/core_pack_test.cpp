@@ -260,14 +260,19 @@ TEST(core_pack, crisis_and_poison_lines_in_both_languages) {
 // disclosure of abuse, and words that only look alarming (an appointment pushed back, a vaccine).
 TEST(core_pack, blind_round_b20_to_b22_cases) {
     for (std::string msg : {"a loud whistling sound when breathing IN even sitting still, the skin at her neck sucks in",
-                            "my 15 yo just told me her teacher touched her inappropriately after school today"}) {
+                            "my 15 yo just told me her teacher touched her inappropriately after school today",
+                            // B23: post-partum pre-eclampsia, passive thoughts with the means at hand, an assault
+                            "tengo 8 dias de haber dado a luz, me duele mucho la cabeza, tengo la presion 165/110",
+                            "no tengo plan pero cada vez lo pienso mas y hoy estoy sola con todas mis pastillas",
+                            "a man at the gym grabbed her and forced her. it happened an hour ago"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_EQ(a.level, urgency::emergency) << msg;
         EXPECT_TRUE(a.escalate) << msg;
     }
     for (std::string msg : {"need to push back my physio appt a week, can't get off work",
                             "la universidad me pide comprobante de la vacuna de meningococo",
-                            "jaja casi me infarto con el partido de anoche"}) {
+                            "jaja casi me infarto con el partido de anoche",
+                            "my blood pressure was 165/100 at the pharmacy, two years ago my son had croup"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_FALSE(a.escalate) << msg;
         EXPECT_NE(a.level, urgency::emergency) << msg;
@@ -278,7 +283,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.17");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.18");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
