@@ -28,7 +28,7 @@ int desk_usage() {
                "            [--password-stdin] [--oidc-subject SUB]\n"
                "  triagectl staff disable SLUG EMAIL\n"
                "  triagectl clinic sla SLUG [--renotify-after SECONDS] [--oncall-after SECONDS]\n"
-               "            [--oncall-webhook URL|none] [--repeat-window-hours H]\n"
+               "            [--oncall-webhook URL|none] [--repeat-window-hours H] [--review-sample PERCENT]\n"
                "  triagectl canned-reply set SLUG TITLE --en TEXT --es TEXT [--position N]\n",
                stderr);
     return 2;
@@ -172,7 +172,8 @@ std::optional<long long> number(const std::string& s) {
 
 int clinic_sla(const config& cfg, const std::vector<std::string>& args) {
     if (args.size() < 3) return desk_usage();
-    auto o = options(args, 3, {"--renotify-after", "--oncall-after", "--oncall-webhook", "--repeat-window-hours"});
+    auto o = options(args, 3, {"--renotify-after", "--oncall-after", "--oncall-webhook", "--repeat-window-hours",
+                                 "--review-sample"});
     if (!o) return desk_usage();
     return with_store(cfg, args[2], [&](pg::staff_store& store, const std::string& clinic) -> asio::awaitable<int> {
         auto d = co_await store.async_desk_settings(clinic);
@@ -191,6 +192,13 @@ int clinic_sla(const config& cfg, const std::vector<std::string>& args) {
             if (k == "--renotify-after") d->renotify_after = std::chrono::seconds(*n);
             if (k == "--oncall-after") d->oncall_after = std::chrono::seconds(*n);
             if (k == "--repeat-window-hours") d->repeat_window = std::chrono::hours(*n);
+            if (k == "--review-sample") {
+                if (*n > 100) {
+                    std::fprintf(stderr, "triagectl: --review-sample is a percentage, 0 to 100\n");
+                    co_return 2;
+                }
+                d->review_sample_percent = static_cast<int>(*n);
+            }
         }
         auto ec = co_await store.async_set_desk_settings(clinic, *d);
         if (ec) {
@@ -198,11 +206,12 @@ int clinic_sla(const config& cfg, const std::vector<std::string>& args) {
                                  "re-notify, and the webhook an http(s) URL\n");
             co_return 1;
         }
-        std::printf("clinic %s: re-notify after %lld s, on-call after %lld s, webhook %s, repeat window %lld h\n",
+        std::printf("clinic %s: re-notify after %lld s, on-call after %lld s, webhook %s, repeat window %lld h, "
+                    "review sample %d%%\n",
                     args[2].c_str(), static_cast<long long>(d->renotify_after.count()),
                     static_cast<long long>(d->oncall_after.count()),
                     d->oncall_webhook_url ? "set" : "none",
-                    static_cast<long long>(d->repeat_window.count() / 3600));
+                    static_cast<long long>(d->repeat_window.count() / 3600), d->review_sample_percent);
         co_return 0;
     });
 }

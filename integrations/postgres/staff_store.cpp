@@ -647,7 +647,7 @@ asio::awaitable<result<desk_settings>> staff_store::async_desk_settings(std::str
     std::vector<param> ps;
     ps.push_back(text(clinic_id));
     std::vector<statement> sts;
-    sts.push_back({"SELECT sla_renotify_s, sla_oncall_s, oncall_webhook_url, repeat_window_s FROM clinics "
+    sts.push_back({"SELECT sla_renotify_s, sla_oncall_s, oncall_webhook_url, repeat_window_s, review_sample_percent FROM clinics "
                    "WHERE id = $1::uuid",
                    std::move(ps)});
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
@@ -659,6 +659,7 @@ asio::awaitable<result<desk_settings>> staff_store::async_desk_settings(std::str
     d.oncall_after = std::chrono::seconds(std::stoll(*row.at(0, 1)));
     d.oncall_webhook_url = row.at(0, 2);
     d.repeat_window = std::chrono::seconds(std::stoll(*row.at(0, 3)));
+    d.review_sample_percent = std::stoi(*row.at(0, 4));
     co_return d;
 }
 
@@ -669,9 +670,11 @@ asio::awaitable<error_code> staff_store::async_set_desk_settings(std::string cli
     ps.push_back(text(std::to_string(d.oncall_after.count())));
     ps.push_back(d.oncall_webhook_url ? text(*d.oncall_webhook_url) : null());
     ps.push_back(text(std::to_string(d.repeat_window.count())));
+    ps.push_back(text(std::to_string(d.review_sample_percent)));
     std::vector<statement> sts;
     sts.push_back({"UPDATE clinics SET sla_renotify_s = $2::integer, sla_oncall_s = $3::integer, "
-                   "oncall_webhook_url = $4::text, repeat_window_s = $5::integer WHERE id = $1::uuid RETURNING id",
+                   "oncall_webhook_url = $4::text, repeat_window_s = $5::integer, review_sample_percent = $6::integer "
+                   "WHERE id = $1::uuid RETURNING id",
                    std::move(ps)});
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
     if (!r) co_return r.error();

@@ -143,6 +143,7 @@ struct desk_settings {
     std::chrono::seconds oncall_after{180};
     std::optional<std::string> oncall_webhook_url;
     std::chrono::seconds repeat_window{259200};
+    int review_sample_percent = 5;  // share of quiet conversations put before staff (0 to 100)
 };
 
 // A clinic's figures for a date range (the analytics page). Counts and durations only: nothing

@@ -12,7 +12,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { loadStack } from '../lib/stack.mjs';
 import { psql } from '../lib/db.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
-import { driftClinic } from '../lib/drift_day.mjs';
+import { driftClinic, setReviewShare } from '../lib/drift_day.mjs';
 
 const stack = loadStack();
 const SKIP = stack ? false : 'TRIAGE_TEST_ENV_FILE is not set: browser tests skipped';
@@ -32,7 +32,7 @@ after(async () => { if (browser) await browser.close(); });
 
 test('a sampled conversation is opened and judged on the review page, accessibly', { skip: SKIP, timeout: 90000 }, async () => {
   const clinic = driftClinic(stack, 'review', 'Review Clinic');
-  psql(stack, `UPDATE clinics SET review_sample_percent = 100 WHERE id = '${clinic.id}'`);
+  setReviewShare(stack, clinic.slug, 100);
   const text = 'I have had a stuffy nose and a mild sore throat for two days';
   const p = await PatientClient.connect(stack.base, { clinic: clinic.slug });
   const started = await p.start();

@@ -12,7 +12,7 @@ import { loadStack } from '../lib/stack.mjs';
 import { psql } from '../lib/db.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
 import { login, api } from '../lib/staff_client.mjs';
-import { driftClinic } from '../lib/drift_day.mjs';
+import { driftClinic, setReviewShare } from '../lib/drift_day.mjs';
 
 let stack, base, admin, clinic;
 const patients = [];
@@ -36,7 +36,7 @@ async function converse(text) {
   p.close();
   return started.conversation;
 }
-const setShare = (percent) => psql(stack, `UPDATE clinics SET review_sample_percent = ${percent} WHERE id = '${clinic.id}'`);
+const setShare = (percent) => assert.match(setReviewShare(stack, clinic.slug, percent), new RegExp(`review sample ${percent}%`));
 const sample = async () => {
   const r = await api(base, admin, 'GET', '/api/staff/review-sample');
   assert.equal(r.status, 200, show(r));
@@ -122,6 +122,7 @@ test('the review sample refuses bad requests and other clinics\' conversations',
   assert.equal((await api(base, admin, 'GET', '/api/staff/review-sample?days=3')).status, 400);
   assert.equal((await api(base, admin, 'GET', '/api/staff/review-sample/not-a-uuid')).status, 404);
   assert.equal((await api(base, admin, 'POST', '/api/staff/review-sample')).status, 405);
+  assert.throws(() => setReviewShare(stack, clinic.slug, 101), (e) => /0 to 100/.test(String(e.stderr)));
   // A demo clinic's conversation, even one in its own sample, is not this clinic's.
   const p = await PatientClient.connect(base, { clinic: 'demo' });
   patients.push(p);

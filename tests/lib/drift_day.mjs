@@ -12,6 +12,11 @@ function triagectl(stack, args, input) {
     { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
 }
 
+// The share of a clinic's quiet conversations put in its review sample, set as an operator does.
+export function setReviewShare(stack, slug, percent) {
+  return triagectl(stack, ['clinic', 'sla', slug, '--review-sample', String(percent)]);
+}
+
 // A new clinic (days in UTC) with one clinic admin; returns what signing in needs.
 export function driftClinic(stack, prefix = 'drift', name = 'Drift Clinic') {
   const slug = `${prefix}-${randomBytes(4).toString('hex')}`;
