@@ -15,19 +15,47 @@ using triage::integrations::errc;
 
 namespace triage::integrations::postgres {
 
-asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(std::string clinic_id, triage_feedback f) {
-    // The verdict is keyed by (escalation, author): a second one updates the first. The later
-    // statements find it by that key, with parameters $1 clinic, $2 escalation, $3 author.
-    auto keyed = [&] {
+namespace {
+
+// A verdict is keyed by (escalation or sampled conversation, author): a second one updates the
+// first. The statements after the upsert find it by that key: $1 clinic, $2 subject, $3 author.
+struct verdict_key {
+    std::string clinic, subject, author;
+    const char* column;  // escalation_id | conversation_id
+    std::vector<param> params() const {
         std::vector<param> v;
-        v.push_back(text(clinic_id));
-        v.push_back(text(f.escalation_id));
-        v.push_back(text(f.author));
+        v.push_back(text(clinic));
+        v.push_back(text(subject));
+        v.push_back(text(author));
         return v;
-    };
-    const std::string mine = "f.clinic_id = $1::uuid AND f.escalation_id = $2::uuid AND f.author = $3::uuid";
-    std::vector<param> upsert = keyed();
-    for (const std::string* s : {&f.id, &f.verdict, &f.correct_urgency, &f.correct_intent}) upsert.push_back(text(*s));
+    }
+    std::string mine() const {
+        return std::string("f.clinic_id = $1::uuid AND f.") + column + " = $2::uuid AND f.author = $3::uuid";
+    }
+    // The upsert's parameters: the key, then $4 id, $5 verdict, $6 urgency, $7 intent.
+    std::vector<param> upsert_params(const triage_feedback& f) const {
+        auto v = params();
+        for (const std::string* s : {&f.id, &f.verdict, &f.correct_urgency, &f.correct_intent}) v.push_back(text(*s));
+        return v;
+    }
+    statement saved() const {
+        return {"SELECT f.id, EXISTS (SELECT 1 FROM safety_reviews s WHERE s.feedback_id = f.id) "
+                "FROM triage_feedback f WHERE " + mine(),
+                params()};
+    }
+};
+
+// The upsert wrote a row and `saved()` (the last statement) read it back.
+result<triage_feedback_saved> saved_of(const std::vector<rows>& r) {
+    if (r.front().affected == 0 || r.back().size() != 1) return error_code(errc::not_found);
+    return triage_feedback_saved{*r.back().at(0, 0), r.back().at(0, 1).value_or("f") == "t"};
+}
+
+}  // namespace
+
+asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(std::string clinic_id, triage_feedback f) {
+    const verdict_key key{clinic_id, f.escalation_id, f.author, "escalation_id"};
+    const std::string mine = key.mine();
     std::vector<statement> sts;
     sts.push_back({"INSERT INTO triage_feedback (id, clinic_id, escalation_id, author, verdict, product_urgency, "
                    "correct_urgency, correct_intent) "
@@ -37,7 +65,7 @@ asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(s
                    "ON CONFLICT (escalation_id, author) DO UPDATE SET verdict = EXCLUDED.verdict, "
                    "product_urgency = EXCLUDED.product_urgency, correct_urgency = EXCLUDED.correct_urgency, "
                    "correct_intent = EXCLUDED.correct_intent, created_at = now()",
-                   std::move(upsert)});
+                   key.upsert_params(f)});
     sts.push_back({"INSERT INTO audit_events (clinic_id, actor, action, conversation_id, detail) "
                    "SELECT f.clinic_id, 'staff:' || f.author, 'triage.feedback', e.conversation_id, "
                    "jsonb_build_object('escalation', e.id, 'feedback', f.id, 'verdict', f.verdict, "
@@ -45,7 +73,7 @@ asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(s
                    "'correct_intent', f.correct_intent) "
                    "FROM triage_feedback f JOIN escalations e ON e.id = f.escalation_id AND e.clinic_id = f.clinic_id "
                    "WHERE " + mine,
-                   keyed()});
+                   key.params()});
     // A review item, once opened, stays until the safety lead closes it, whatever the verdict
     // becomes later; an under-triage given again opens no second one. Audited when opened.
     sts.push_back({"WITH opened AS (INSERT INTO safety_reviews (clinic_id, escalation_id, feedback_id) "
@@ -56,14 +84,11 @@ asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_feedback(s
                    "SELECT o.clinic_id, 'staff:' || $3::text, 'safety_review.opened', e.conversation_id, "
                    "jsonb_build_object('escalation', e.id, 'feedback', o.feedback_id, 'review', o.id) "
                    "FROM opened o JOIN escalations e ON e.id = o.escalation_id AND e.clinic_id = o.clinic_id",
-                   keyed()});
-    sts.push_back({"SELECT f.id, EXISTS (SELECT 1 FROM safety_reviews s WHERE s.feedback_id = f.id) "
-                   "FROM triage_feedback f WHERE " + mine,
-                   keyed()});
+                   key.params()});
+    sts.push_back(key.saved());
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
     if (!r) co_return r.error();
-    if (r->at(0).affected == 0 || r->at(3).size() != 1) co_return error_code(errc::not_found);
-    co_return triage_feedback_saved{*r->at(3).at(0, 0), r->at(3).at(0, 1).value_or("f") == "t"};
+    co_return saved_of(*r);
 }
 
 namespace {
@@ -237,16 +262,8 @@ asio::awaitable<result<std::optional<sampled_conversation>>> staff_store::async_
 asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_conversation_feedback(std::string clinic_id,
                                                                                             std::string conversation_id,
                                                                                             triage_feedback f) {
-    auto keyed = [&] {
-        std::vector<param> v;
-        v.push_back(text(clinic_id));
-        v.push_back(text(conversation_id));
-        v.push_back(text(f.author));
-        return v;
-    };
-    const std::string mine = "f.clinic_id = $1::uuid AND f.conversation_id = $2::uuid AND f.author = $3::uuid";
-    std::vector<param> upsert = keyed();
-    for (const std::string* s : {&f.id, &f.verdict, &f.correct_urgency, &f.correct_intent}) upsert.push_back(text(*s));
+    const verdict_key key{clinic_id, conversation_id, f.author, "conversation_id"};
+    const std::string mine = key.mine();
     std::vector<statement> sts;
     sts.push_back({"INSERT INTO triage_feedback (id, clinic_id, conversation_id, author, verdict, product_urgency, "
                    "correct_urgency, correct_intent) "
@@ -256,13 +273,13 @@ asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_conversati
                    "ON CONFLICT (conversation_id, author) WHERE conversation_id IS NOT NULL DO UPDATE SET "
                    "verdict = EXCLUDED.verdict, product_urgency = EXCLUDED.product_urgency, "
                    "correct_urgency = EXCLUDED.correct_urgency, correct_intent = EXCLUDED.correct_intent, created_at = now()",
-                   std::move(upsert)});
+                   key.upsert_params(f)});
     sts.push_back({"INSERT INTO audit_events (clinic_id, actor, action, conversation_id, detail) "
                    "SELECT f.clinic_id, 'staff:' || f.author, 'triage.feedback', f.conversation_id, "
                    "jsonb_build_object('conversation', f.conversation_id, 'sampled', true, 'feedback', f.id, "
                    "'verdict', f.verdict, 'product_urgency', f.product_urgency, 'correct_urgency', f.correct_urgency, "
                    "'correct_intent', f.correct_intent) FROM triage_feedback f WHERE " + mine,
-                   keyed()});
+                   key.params()});
     sts.push_back({"WITH opened AS (INSERT INTO safety_reviews (clinic_id, conversation_id, feedback_id) "
                    "SELECT f.clinic_id, f.conversation_id, f.id FROM triage_feedback f WHERE " + mine +
                        " AND f.verdict = 'under_triaged' ON CONFLICT (feedback_id) DO NOTHING "
@@ -271,14 +288,11 @@ asio::awaitable<result<triage_feedback_saved>> staff_store::async_add_conversati
                    "SELECT o.clinic_id, 'staff:' || $3::text, 'safety_review.opened', o.conversation_id, "
                    "jsonb_build_object('conversation', o.conversation_id, 'feedback', o.feedback_id, 'review', o.id) "
                    "FROM opened o",
-                   keyed()});
-    sts.push_back({"SELECT f.id, EXISTS (SELECT 1 FROM safety_reviews s WHERE s.feedback_id = f.id) "
-                   "FROM triage_feedback f WHERE " + mine,
-                   keyed()});
+                   key.params()});
+    sts.push_back(key.saved());
     auto r = co_await scoped(std::move(clinic_id), std::move(sts));
     if (!r) co_return r.error();
-    if (r->at(0).affected == 0 || r->at(3).size() != 1) co_return error_code(errc::not_found);
-    co_return triage_feedback_saved{*r->at(3).at(0, 0), r->at(3).at(0, 1).value_or("f") == "t"};
+    co_return saved_of(*r);
 }
 
 asio::awaitable<result<std::vector<triage_feedback>>> staff_store::async_conversation_feedback(

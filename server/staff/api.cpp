@@ -62,6 +62,23 @@ bool is_uuid(std::string_view s) {
     return true;
 }
 
+// "{prefix}{id}[/{action}]": the id lower-cased (empty when it is not a UUID) and the action;
+// nullopt when `path` is not under `prefix`.
+struct resource_path {
+    std::string id;
+    std::string_view action;
+};
+std::optional<resource_path> resource_of(std::string_view path, std::string_view prefix) {
+    if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+    std::string_view rest = path.substr(prefix.size());
+    auto slash = rest.find('/');
+    resource_path out{std::string(rest.substr(0, slash)),
+                      slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1)};
+    if (!is_uuid(out.id)) out.id.clear();
+    for (auto& c : out.id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
 json::object user_json(const principal& p, const shared_services& shared) {
     auto c = shared.clinics.cached_id(p.clinic_id);
     return json::object{{"id", p.user_id},       {"name", p.name},
@@ -564,24 +581,14 @@ asio::awaitable<api_response> route(const api_request& r, shared_services& share
     if (path == "/api/staff/analytics") co_return co_await analytics(r, shared, local, p);
     if (path == "/api/staff/analytics/drift") co_return co_await drift(r, shared, local, p);
     if (path == "/api/staff/review-sample") co_return co_await review_sample(r, shared, local, p, "", "");
-    constexpr std::string_view sample_prefix = "/api/staff/review-sample/";
-    if (path.substr(0, sample_prefix.size()) == sample_prefix) {
-        std::string_view rest = path.substr(sample_prefix.size());
-        auto slash = rest.find('/');
-        std::string id(rest.substr(0, slash));
-        std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-        if (!is_uuid(id)) co_return error(404, "not_found");
-        for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        co_return co_await review_sample(r, shared, local, p, id, action);
+    if (auto sub = resource_of(path, "/api/staff/review-sample/")) {
+        if (sub->id.empty()) co_return error(404, "not_found");
+        co_return co_await review_sample(r, shared, local, p, sub->id, sub->action);
     }
-    constexpr std::string_view prefix = "/api/staff/escalations/";
-    if (path.substr(0, prefix.size()) == prefix) {
-        std::string_view rest = path.substr(prefix.size());
-        auto slash = rest.find('/');
-        std::string id(rest.substr(0, slash));
-        std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-        if (!is_uuid(id)) co_return error(404, "not_found");
-        for (auto& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto sub = resource_of(path, "/api/staff/escalations/")) {
+        if (sub->id.empty()) co_return error(404, "not_found");
+        const std::string& id = sub->id;
+        const std::string_view action = sub->action;
         if (action.empty()) {
             if (r.method != "GET") co_return error(405, "method_not_allowed");
             co_return co_await detail(shared, local, p, id);

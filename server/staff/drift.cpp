@@ -76,17 +76,18 @@ double population_stability_index(const std::vector<drift_bin>& bins) {
 }
 
 std::vector<drift_statistic> assess_drift(const pg::drift_counts& counts, const drift_thresholds& t) {
+    // Verdicts are known by language only (not by age group): age slices have none.
     struct slice {
         std::string name;
         cell_filter cells;
-        std::string lang;  // for the verdicts: "" all languages
-        bool by_language, by_age;
+        bool by_language, by_age, with_verdicts;
+        std::string verdict_lang;  // "" for every language
     };
-    std::vector<slice> slices{{"all", [](const pg::drift_cell&) { return true; }, "", true, true}};
+    std::vector<slice> slices{{"all", [](const pg::drift_cell&) { return true; }, true, true, true, ""}};
     for (std::string lang : {"en", "es"})
-        slices.push_back({"lang:" + lang, [lang](const pg::drift_cell& c) { return c.lang == lang; }, lang, false, true});
+        slices.push_back({"lang:" + lang, [lang](const pg::drift_cell& c) { return c.lang == lang; }, false, true, true, lang});
     for (const auto& g : age_groups)
-        slices.push_back({"age:" + g, [g](const pg::drift_cell& c) { return c.age_group == g; }, "-", true, false});
+        slices.push_back({"age:" + g, [g](const pg::drift_cell& c) { return c.age_group == g; }, true, false, false, ""});
 
     const auto confidence_names = confidence_bins();
     std::vector<drift_statistic> out;
@@ -107,11 +108,10 @@ std::vector<drift_statistic> assess_drift(const pg::drift_counts& counts, const 
         stat("clarification",
              histogram_of(counts, s.cells, [](const auto& c) { return c.clarified ? "clarified" : "understood"; },
                           {"understood", "clarified"}));
-        if (s.lang != "-") {
-            // Verdicts are known by language only (not by age group).
+        if (s.with_verdicts) {
             drift_bin right{"right"}, wrong{"overridden"};
             for (const auto& v : counts.verdicts) {
-                if (!s.lang.empty() && v.lang != s.lang) continue;
+                if (!s.verdict_lang.empty() && v.lang != s.verdict_lang) continue;
                 (v.current ? right.current : right.reference) += v.right;
                 (v.current ? wrong.current : wrong.reference) += v.verdicts - v.right;
             }

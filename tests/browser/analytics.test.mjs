@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { loadStack } from '../lib/stack.mjs';
+import { launchChromium, signInToConsole } from '../lib/browser.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
 import { driftClinic, ordinaryDay, spanishBurst, spanishExtras, sendDay, copyToReference } from '../lib/drift_day.mjs';
 
@@ -24,8 +24,7 @@ let browser;
 before(async () => {
   if (SKIP) return;
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  browser = await launchChromium();
 });
 after(async () => { if (browser) await browser.close(); });
 
@@ -48,11 +47,7 @@ async function figures(page, day) {
 test('the analytics page shows what the conversations did, in charts, accessibly', { skip: SKIP, timeout: 90000 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
   const page = await context.newPage();
-  await page.goto(`${stack.base}/staff/?clinic=demo`);
-  await page.locator(T('signin-form')).waitFor();
-  await page.locator(T('signin-email')).fill('admin@demo.test');
-  await page.locator(T('signin-password')).fill('admin-local-pass');
-  await page.locator(T('signin-submit')).click();
+  await signInToConsole(page, stack.base, { clinic: 'demo', email: 'admin@demo.test', password: 'admin-local-pass' });
   await page.locator(T('analytics-link')).waitFor();
 
   // Today in the clinic's zone, as the server counts days.
@@ -130,11 +125,7 @@ test('the drift panel says when the input has shifted, and which statistic moved
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
   const page = await context.newPage();
-  await page.goto(`${stack.base}/staff/?clinic=${clinic.slug}`);
-  await page.locator(T('signin-form')).waitFor();
-  await page.locator(T('signin-email')).fill(clinic.email);
-  await page.locator(T('signin-password')).fill(clinic.password);
-  await page.locator(T('signin-submit')).click();
+  await signInToConsole(page, stack.base, { clinic: clinic.slug, email: clinic.email, password: clinic.password });
   await page.locator(T('analytics-link')).click();
   await page.waitForURL(/\/staff\/analytics\.html/);
   const summary = page.locator(T('an-drift-summary'));

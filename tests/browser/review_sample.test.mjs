@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { loadStack } from '../lib/stack.mjs';
+import { launchChromium, signInToConsole } from '../lib/browser.mjs';
 import { psql } from '../lib/db.mjs';
 import { PatientClient } from '../lib/patient_client.mjs';
 import { driftClinic, setReviewShare } from '../lib/drift_day.mjs';
@@ -25,8 +25,7 @@ let browser;
 before(async () => {
   if (SKIP) return;
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  browser = await launchChromium();
 });
 after(async () => { if (browser) await browser.close(); });
 
@@ -44,11 +43,7 @@ test('a sampled conversation is opened and judged on the review page, accessibly
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${stack.base}/staff/?clinic=${clinic.slug}`);
-  await page.locator(T('signin-form')).waitFor();
-  await page.locator(T('signin-email')).fill(clinic.email);
-  await page.locator(T('signin-password')).fill(clinic.password);
-  await page.locator(T('signin-submit')).click();
+  await signInToConsole(page, stack.base, { clinic: clinic.slug, email: clinic.email, password: clinic.password });
   await page.locator(T('review-link')).click();
   await page.waitForURL(/\/staff\/review\.html/);
   const row = page.locator(`${T('rv-list')} tr[data-conversation="${started.conversation}"]`);
