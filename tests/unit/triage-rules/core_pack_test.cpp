@@ -264,7 +264,10 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
                             // B23: post-partum pre-eclampsia, passive thoughts with the means at hand, an assault
                             "tengo 8 dias de haber dado a luz, me duele mucho la cabeza, tengo la presion 165/110",
                             "no tengo plan pero cada vez lo pienso mas y hoy estoy sola con todas mis pastillas",
-                            "a man at the gym grabbed her and forced her. it happened an hour ago"}) {
+                            "a man at the gym grabbed her and forced her. it happened an hour ago",
+                            // B24, B25: passive thoughts put as a picture, a teenager's disclosure in Spanish
+                            "cuando manejo pienso en soltar el volante en la curva del puente",
+                            "tengo 15 anos y un hombre me obligo a tener relaciones ayer"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_EQ(a.level, urgency::emergency) << msg;
         EXPECT_TRUE(a.escalate) << msg;
@@ -272,7 +275,12 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
     for (std::string msg : {"need to push back my physio appt a week, can't get off work",
                             "la universidad me pide comprobante de la vacuna de meningococo",
                             "jaja casi me infarto con el partido de anoche",
-                            "my blood pressure was 165/100 at the pharmacy, two years ago my son had croup"}) {
+                            "my blood pressure was 165/100 at the pharmacy, two years ago my son had croup",
+                            "need to push my daughters appt back an hour if possible, school thing",
+                            "I'm having a heart attack over these insurance forms, which box do I check",
+                            "me estoy ahogando en papeles del seguro jaja",
+                            "mi gato se trago un hilo, lo veo colgando de la boca",
+                            "had one seizure 2 years ago, been seizure free since on meds"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_FALSE(a.escalate) << msg;
         EXPECT_NE(a.level, urgency::emergency) << msg;
@@ -283,7 +291,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.18");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.19");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
