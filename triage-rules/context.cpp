@@ -18,6 +18,7 @@ std::uint8_t flag_of(std::string_view kind) {
     if (kind == "other_person") return ctx_other_person;
     if (kind == "harmless") return ctx_harmless;
     if (kind == "not_a_person") return ctx_not_a_person;
+    if (kind == "frame") return ctx_hypothetical;
     return 0;
 }
 
@@ -47,6 +48,17 @@ bool names_a_person(std::string_view w) {
     return std::find(people.begin(), people.end(), w) != people.end();
 }
 
+// Words after which a sentence stops being what its frame said: a turn ("writing a story, but
+// seriously I can't breathe") or the writer and their own people ("for my homework I need help,
+// my mom collapsed"); fiction and exam questions are about someone, a man, a 20-year-old.
+// (Not "yo": in "a 20 yo" it is an age, and Spanish leaves the subject out.)
+bool ends_the_frame(std::string_view w) {
+    constexpr std::array words{"but", "however", "seriously", "actually", "although", "though", "pero", "aunque",
+                               "ahora", "now", "i", "im", "ive", "id", "me", "my", "we", "our", "us", "mi",
+                               "mis", "nuestro", "nuestra", "nosotros"};
+    return std::find(words.begin(), words.end(), w) != words.end();
+}
+
 bool all_digits(std::string_view w) {
     return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -60,6 +72,7 @@ struct found {
     std::size_t end = 0;  // one past the last word
     std::uint8_t flag = 0;
     reach direction = reach::forward;
+    bool whole_sentence = false;
 };
 
 // "5 years ago", "a year ago", "hace 5 años", "hace un año", "in 2019", "en 2019".
@@ -134,6 +147,10 @@ void context_scope::add(std::string_view kind, std::string_view cue) {
     trigger t;
     if (kind == "harmless") t.direction = reach::self;
     if (kind == "not_a_person") t.direction = reach::both;
+    if (kind == "frame") {
+        t.direction = reach::both;
+        t.whole_sentence = true;
+    }
     for (auto [marker, direction] : {std::pair{std::string_view{"<> "}, reach::both},
                                      std::pair{std::string_view{"< "}, reach::backward},
                                      std::pair{std::string_view{"> "}, reach::forward}}) {
@@ -174,13 +191,17 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
     // "heart attack in 2019, prescriptions setting up again" is still history.
     std::vector<char> recurrence_in_segment(clauses.segment.back() + 1, 0);
     std::vector<char> actual_in_segment(clauses.segment.back() + 1, 0);
+    std::vector<char> actual_in_sentence(clauses.sentence.back() + 1, 0);
     for (std::size_t i = 0; i < n;) {
         if (std::size_t p = pseudo_.longest_at(message, i); p > 0) {
             i += p;
             continue;
         }
         if (recurrence_.longest_at(message, i) > 0) recurrence_in_segment[clauses.segment[i]] = 1;
-        if (actuality_.longest_at(message, i) > 0) actual_in_segment[clauses.segment[i]] = 1;
+        if (actuality_.longest_at(message, i) > 0) {
+            actual_in_segment[clauses.segment[i]] = 1;
+            actual_in_sentence[clauses.sentence[i]] = 1;
+        }
         found f;
         if (time_expression(words, i, f)) {
             list.push_back(f);
@@ -210,11 +231,22 @@ std::vector<std::uint8_t> context_scope::analyse(const message_words& message,
                 if (clauses.segment[k] == clauses.segment[i] && affirming_.longest_at(message, k) > 0) affirmed = true;
             }
         }
-        if (!affirmed) list.push_back({i, i + best_len, t.flag, t.direction});
+        if (!affirmed) list.push_back({i, i + best_len, t.flag, t.direction, t.whole_sentence});
         i += best_len;
     }
 
     for (const auto& f : list) {
+        if (f.whole_sentence) {
+            // "I'm writing a crime novel, how long after an overdose...": the frame holds past
+            // commas to the end of its sentence, but not past a turn or the writer's own people
+            // (ends_the_frame), and not when the sentence says "right now".
+            const std::size_t sentence = clauses.sentence[f.begin];
+            if (actual_in_sentence[sentence]) continue;
+            for (std::size_t k = f.end; k < n && clauses.sentence[k] == sentence && !ends_the_frame(words[k]); ++k) {
+                flags[k] |= f.flag;
+            }
+            continue;
+        }
         if (f.flag == ctx_not_a_person) {
             // "kicked by a horse", "mordido por un perro": the animal did something to someone.
             if (f.begin > 0 && (words[f.begin - 1] == "by" || words[f.begin - 1] == "por" ||

@@ -88,7 +88,7 @@ struct rule_pack {
 
 inline constexpr std::string_view context_kinds[] = {"historical", "hypothetical", "family_history", "other_person",
                                                      "harmless",   "pseudo",       "recurrence",     "actuality",
-                                                     "affirming",  "not_a_person"};
+                                                     "affirming",  "not_a_person", "frame"};
 
 struct rule_pack_load_result {
     std::optional<rule_pack> pack;         // empty when diagnostics hold an error

@@ -30,6 +30,9 @@ context:
   not_a_person:
     en: ["my parrot", "a horse", "doll"]
     es: ["mi perrita"]
+  frame:
+    en: ["writing a crime novel", "for my homework"]
+    es: ["en una novela"]
   pseudo:
     en: ["not sure if"]
   recurrence:
@@ -244,6 +247,27 @@ rules:
     EXPECT_EQ(e.assess("my 6 week old has a temperature of 38.5").level, urgency::emergency);
     EXPECT_EQ(e.assess("38,5 degrees").level, urgency::emergency);
     EXPECT_EQ(e.assess("it was 38. 5 degrees now").level, urgency::none);  // a real full stop
+}
+
+}  // namespace
+}  // namespace triage::rules
+
+namespace triage::rules {
+namespace {
+
+TEST(context_frame, fiction_frames_its_whole_sentence_past_commas) {
+    EXPECT_EQ(level("writing a crime novel, how long after a heart attack would he collapse, for the plot"), urgency::none);
+    EXPECT_TRUE(has(suppressed_modifiers("writing a crime novel, the victim had a stroke"), "hypothetical"));
+    EXPECT_EQ(level("en una novela un hombre tuvo un infarto, es realista?"), urgency::none);
+    // A hypothetical of the ordinary kind still stops at the comma.
+    EXPECT_EQ(level("signs of a stroke, my dad has trouble breathing"), urgency::emergency);
+}
+
+TEST(context_frame, a_new_sentence_a_turn_or_the_writer_ends_the_frame) {
+    EXPECT_EQ(level("writing a crime novel. I have chest pain"), urgency::emergency);
+    EXPECT_EQ(level("writing a crime novel, but seriously I have chest pain"), urgency::emergency);
+    EXPECT_EQ(level("for my homework I need help, my dad isnt breathing"), urgency::emergency);
+    EXPECT_EQ(level("writing a crime novel, the victim has a heart attack right now"), urgency::emergency);
 }
 
 }  // namespace

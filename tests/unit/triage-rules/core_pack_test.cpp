@@ -267,7 +267,10 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
                             "a man at the gym grabbed her and forced her. it happened an hour ago",
                             // B24, B25: passive thoughts put as a picture, a teenager's disclosure in Spanish
                             "cuando manejo pienso en soltar el volante en la curva del puente",
-                            "tengo 15 anos y un hombre me obligo a tener relaciones ayer"}) {
+                            "tengo 15 anos y un hombre me obligo a tener relaciones ayer",
+                            // A frame never hides the writer's own emergency.
+                            "for my homework i need help, my mom collapsed and isnt breathing",
+                            "im writing a story, but seriously i cant breathe and my lips are blue"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_EQ(a.level, urgency::emergency) << msg;
         EXPECT_TRUE(a.escalate) << msg;
@@ -280,7 +283,13 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
                             "I'm having a heart attack over these insurance forms, which box do I check",
                             "me estoy ahogando en papeles del seguro jaja",
                             "mi gato se trago un hilo, lo veo colgando de la boca",
-                            "had one seizure 2 years ago, been seizure free since on meds"}) {
+                            "had one seizure 2 years ago, been seizure free since on meds",
+                            // B26: fiction and homework framing a whole sentence, idioms, a question
+                            "writing a crime novel, how long after someone takes an overdose of sleeping pills would they lose consciousness?",
+                            "biology homework: a 20 yo eats peanuts, develops wheeze and hives. what is the first-line treatment?",
+                            "my presentation bombed and I wanted to die of embarrassment",
+                            "if someone's having a seizure should you put something in their mouth?",
+                            "heart was racing before my exam then settled. no chest pain, didnt faint"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_FALSE(a.escalate) << msg;
         EXPECT_NE(a.level, urgency::emergency) << msg;
@@ -291,7 +300,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.19");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.20");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
