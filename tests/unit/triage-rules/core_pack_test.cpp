@@ -270,7 +270,9 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
                             "tengo 15 anos y un hombre me obligo a tener relaciones ayer",
                             // A frame never hides the writer's own emergency.
                             "for my homework i need help, my mom collapsed and isnt breathing",
-                            "im writing a story, but seriously i cant breathe and my lips are blue"}) {
+                            "im writing a story, but seriously i cant breathe and my lips are blue",
+                            // B27: an assault at a party, told without the word
+                            "something happened to me last night at a party i didnt want it and i think someone put something in my drink"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_EQ(a.level, urgency::emergency) << msg;
         EXPECT_TRUE(a.escalate) << msg;
@@ -289,7 +291,12 @@ TEST(core_pack, blind_round_b20_to_b22_cases) {
                             "biology homework: a 20 yo eats peanuts, develops wheeze and hives. what is the first-line treatment?",
                             "my presentation bombed and I wanted to die of embarrassment",
                             "if someone's having a seizure should you put something in their mouth?",
-                            "heart was racing before my exam then settled. no chest pain, didnt faint"}) {
+                            "heart was racing before my exam then settled. no chest pain, didnt faint",
+                            // B27, B28: fiction and a podcast framing a sentence, laughing, worry
+                            "im writing a mystery novel and need the killer to poison someone with something that looks like a heart attack",
+                            "listening to a true crime podcast where a woman was poisoned with antifreeze",
+                            "me dio un ataque de risa en misa y casi me ahogo jaja",
+                            "nursing exam question: 45yo male, crushing chest pain radiating to jaw. what's the first action?"}) {
         const assessment a = core_engine().assess(msg);
         EXPECT_FALSE(a.escalate) << msg;
         EXPECT_NE(a.level, urgency::emergency) << msg;
@@ -300,7 +307,7 @@ TEST(core_pack, every_rule_is_reviewable) {
     auto r = load_rule_pack(testing::read_source_file("triage-rules/packs/core.yaml"), "core.yaml");
     ASSERT_TRUE(r.pack.has_value());
     EXPECT_EQ(r.pack->name, "core");
-    EXPECT_EQ(core_engine().version(), "core@2026.12.20");
+    EXPECT_EQ(core_engine().version(), "core@2026.12.21");
     int emergencies = 0;
     for (const auto& rule : r.pack->rules) {
         EXPECT_FALSE(rule.rationale.empty()) << rule.id;
