@@ -13,12 +13,12 @@ namespace {
 
 namespace chr = std::chrono;
 
-constexpr std::array<std::string_view, 44> yes_phrases = {
+constexpr std::array<std::string_view, 49> yes_phrases = {
     "yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "of course", "yes please", "correct", "right",
     "si", "sip", "claro", "de acuerdo", "vale", "por supuesto", "si por favor", "claro que si", "esta bien",
     "ye", "yea", "ya", "yess", "yes pls", "yes plz", "k", "okey", "dale", "simon",
     "aja", "sii", "siii", "si si", "sale", "okas", "yesss", "yes maam", "si senora", "fine", "alright", "all right",
-    "go ahead"};
+    "go ahead", "va", "va pues", "orale", "andale", "si va"};
 constexpr std::array<std::string_view, 14> no_phrases = {
     "no", "n", "nope", "nah", "no thanks", "no thank you", "not really", "not now", "no gracias",
     "ahora no", "para nada", "no por favor", "de ninguna manera", "nada"};
@@ -277,7 +277,7 @@ std::optional<std::string> date(std::string_view raw, std::string_view folded, c
         if (w[i] == "manana" && !(i > 0 && (w[i - 1] == "la" || w[i - 1] == "las"))) return iso(today + chr::days{1});
     }
     if (has_phrase(w, {"next", "week"}) || has_phrase(w, {"semana", "que", "viene"}) || has_phrase(w, {"proxima", "semana"}) ||
-        has_phrase(w, {"semana", "proxima"})) {
+        has_phrase(w, {"semana", "proxima"}) || has_phrase(w, {"la", "otra", "semana"})) {
         const unsigned from = chr::weekday{today}.c_encoding();
         return iso(today + chr::days{(8 - from) % 7 == 0 ? 7 : (8 - from) % 7});  // the coming Monday
     }

@@ -489,14 +489,32 @@ std::vector<const choice_option*> clarify_candidates(const flow_state& s, const 
 // Only a plain "no" rules a red flag out. "Not sure", "no sé", "maybe", a description or no
 // readable answer take the safer branch, as nurse triage does.
 constexpr std::string_view unsure_words[] = {"not sure", "unsure", "dont know", "do not know", "maybe", "idk",
-                                                  "kind of", "sort of", "a little", "a bit", "i think", "no se",
+                                                  "kind of", "sort of", "a little", "a bit", "i think",
                                                   "no estoy segur", "tal vez", "quizas", "quiza", "puede ser", "creo que",
                                                   "un poco", "mas o menos", "not really sure"};
 
 bool sounds_unsure(const std::string& folded) {
     for (auto u : unsure_words)
         if (folded.find(u) != std::string::npos) return true;
+    // "No sé" is "I don't know"; "no se le quita" is "it won't go away", a description.
+    const auto w = text::words(folded);
+    for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+        if (w[i] != "no" || w[i + 1] != "se") continue;
+        if (i + 2 == w.size()) return true;
+        const std::string_view next = w[i + 2];
+        if (next == "si" || next == "bien" || next == "que" || next == "la" || next == "exactamente" || next == "creo")
+            return true;
+    }
     return false;
+}
+
+// "ok so friday is good" starts like a yes but answers something else; a red-flag question is
+// asked once more rather than read as a yes. A short "ok sure" or a plain "yes, she's blue" is an
+// answer.
+bool weak_yes_in_a_longer_message(const std::string& folded) {
+    constexpr std::string_view weak[] = {"ok", "okay", "okey", "k", "vale", "dale", "sure", "claro", "va", "bueno"};
+    const auto w = text::words(folded);
+    return w.size() > 3 && std::find(std::begin(weak), std::end(weak), w.front()) != std::end(weak);
 }
 
 bool plain_no(std::string_view text, std::chrono::system_clock::time_point now) {
@@ -525,7 +543,8 @@ void on_follow_up_answer(turn& t, const flow_state& s, const patient_said& e, bo
         flow_state yes_no;
         yes_no.input = input_kind::yes_no;
         const std::string folded = text::fold(e.text);
-        if (!interpret_answer(yes_no, e.text, {}, now) && !sounds_unsure(folded)) {
+        if ((!interpret_answer(yes_no, e.text, {}, now) || weak_yes_in_a_longer_message(folded)) &&
+            !sounds_unsure(folded)) {
             st.retries = 1;
             t.reask_follow_up(s);
             return;
