@@ -20,7 +20,7 @@ std::optional<std::string> answer(input_kind k, std::string_view text) {
 TEST(YesNo, EnglishAndSpanishWords) {
     for (const char* yes : {"yes", "Y", "yeah", "Yep!", "sure", "ok", "okay", "Sí", "si", "claro", "De acuerdo",
                             "yes please", "yes, I want to continue", "ajá", "sii", "ye", "sale", "sí señora", "fine yes",
-                            "fine", "alright", "ok then sure", "bueno sí", "go ahead"})
+                            "fine", "alright", "ok then sure", "bueno sí", "go ahead", "va", "órale"})
         EXPECT_EQ(answer(input_kind::yes_no, yes), "yes") << yes;
     for (const char* no : {"no", "NO.", "nope", "nah", "no gracias", "No thanks", "no, that's all"})
         EXPECT_EQ(answer(input_kind::yes_no, no), "no") << no;
@@ -83,6 +83,7 @@ TEST(Date, AcceptedForms) {
     EXPECT_EQ(answer(input_kind::date, "sorry, I meant Thursday"), "2026-03-12");
     EXPECT_EQ(answer(input_kind::date, "any day next week"), "2026-03-16");
     EXPECT_EQ(answer(input_kind::date, "la semana que viene"), "2026-03-16");
+    EXPECT_EQ(answer(input_kind::date, "la otra semana"), "2026-03-16");
     EXPECT_EQ(answer(input_kind::date, "asap"), "2026-03-10");
     EXPECT_EQ(answer(input_kind::date, "cualquier dia"), "2026-03-10");
     EXPECT_EQ(answer(input_kind::date, "March 20"), "2026-03-20");

@@ -164,6 +164,19 @@ TEST(Engine, NotSureOrAnUnclearAnswerTakesTheSaferBranch) {
     EXPECT_EQ(run(st.state, said("no se")).state.current_state, "urgent_phone");
 }
 
+TEST(Engine, ADescriptionOrAnOkAboutSomethingElseIsAskedAgainAtARedFlagQuestion) {
+    // The conversation drill: "no se le quita" (it won't go away) was read as "no sé", and "ok so
+    // friday is good" as a yes to "is anyone having trouble breathing?"; both reached the
+    // emergency instruction.
+    auto st = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
+    EXPECT_EQ(run(st.state, said("me preocupa porque no se le quita")).state.current_state, "symptom_questions");
+    EXPECT_EQ(run(st.state, said("ok so friday is good")).state.current_state, "symptom_questions");
+    EXPECT_EQ(run(st.state, said("ok so friday is good")).state.retries, 1);
+    // A short ok, or "no sé" at the end, are still answers.
+    EXPECT_EQ(run(st.state, said("pues no se")).state.current_state, "urgent_phone");
+    EXPECT_EQ(run(st.state, said("ok yes")).state.current_state, "urgent_phone");
+}
+
 TEST(Engine, AYesToAnEmergencyQuestionEscalatesAtOnce) {
     auto st = run(at_state("symptoms_describe"), said("a mild cold", urgency::self_care, "symptom_report"));
     st = run(st.state, said("no"));
