@@ -147,10 +147,7 @@ void context_scope::add(std::string_view kind, std::string_view cue) {
     trigger t;
     if (kind == "harmless") t.direction = reach::self;
     if (kind == "not_a_person") t.direction = reach::both;
-    if (kind == "frame") {
-        t.direction = reach::both;
-        t.whole_sentence = true;
-    }
+    if (kind == "frame") t.whole_sentence = true;  // forward to the end of its sentence (analyse)
     for (auto [marker, direction] : {std::pair{std::string_view{"<> "}, reach::both},
                                      std::pair{std::string_view{"< "}, reach::backward},
                                      std::pair{std::string_view{"> "}, reach::forward}}) {

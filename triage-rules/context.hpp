@@ -12,9 +12,10 @@
 //                   medicines ("seizure medication"); by default only the cue's own words
 //   not_a_person    an animal or a toy as the subject: "my parrot is having trouble breathing",
 //                   "mi perrita convulsionó"; its clause both ways, unless a person is in it too
-//   frame           a hypothetical that frames a whole sentence: fiction, homework, a course
-//                   ("writing a crime novel, how long after an overdose..."); its sentence both
-//                   ways, past commas, unless the sentence says it is happening now
+//   frame           a hypothetical that frames the rest of its sentence: fiction, homework
+//                   ("writing a crime novel, how long after an overdose..."); forward past commas,
+//                   up to a turn ("but") or the writer's own people ("my mom"), and not at all
+//                   when the sentence says it is happening now
 // Each trigger reaches a few words forward or back and never past the end of its clause, so
 // "I had a stroke years ago, now my face is drooping" still fires for the drooping face.
 // Look-alikes never trigger: "not sure if", "wondering if", "no sé si"; and "I have signs of a
